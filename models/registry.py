@@ -1,0 +1,75 @@
+"""Model registry: name -> builder plus the metadata that travels with the model.
+
+Builders are keyword-only functions returning an *uncompiled* `keras.Model`; they
+download nothing. The pipeline passes the arguments named in `DataSpec.builder_inputs`
+(`input_shape`, `num_classes`, ...) that a builder's signature asks for; a recipe's
+`model.params` sets the rest, checked against the signature at config load.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import fnmatch
+from collections.abc import Callable
+from typing import Any
+
+import keras
+
+from pipelines.registry import Registry, keyword_params, validate_params
+
+# Builder arguments supplied from the data, never from a recipe.
+INJECTED = (
+    "input_shape",
+    "num_classes",
+    "vocab_size",
+    "target_vocab_size",
+    "sequence_length",
+    "class_names",
+)
+
+
+@dataclasses.dataclass(frozen=True)
+class ModelSpec:
+    name: str
+    builder: Callable[..., keras.Model]
+    task: str = "classify"  # classify | segment | generative | sequence | ...
+    input_size: tuple[int, int] | None = None  # spatial size the pipeline resizes to
+    gradcam_layer: str | None = None  # default layer for Grad-CAM / CAM
+    description: str = ""
+
+
+MODELS: Registry[ModelSpec] = Registry("model")
+
+
+def register_model(name: str, **meta: Any) -> Callable:
+    """Register a builder under `name` (a duplicate name raises)."""
+
+    def wrap(fn: Callable[..., keras.Model]) -> Callable[..., keras.Model]:
+        doc = (fn.__doc__ or "").strip().splitlines()
+        MODELS.add(
+            name, ModelSpec(name=name, builder=fn, description=doc[0] if doc else "", **meta)
+        )
+        return fn
+
+    return wrap
+
+
+def get_spec(name: str) -> ModelSpec:
+    return MODELS.get(name)
+
+
+def check_params(name: str, params: dict[str, Any]) -> dict[str, Any]:
+    """Validate recipe `model.params` against the builder (raises UserError)."""
+    return validate_params(get_spec(name).builder, params, where="model.params", skip=INJECTED)
+
+
+def build_model(name: str, *, inputs: dict[str, Any], params: dict[str, Any]) -> keras.Model:
+    """Call the builder with the data-derived `inputs` it accepts and `params`."""
+    spec = get_spec(name)
+    accepted = keyword_params(spec.builder)
+    injected = {k: v for k, v in inputs.items() if k in accepted}
+    return spec.builder(**injected, **check_params(name, params))
+
+
+def list_models(pattern: str = "*", task: str | None = None) -> list[str]:
+    return [n for n, s in MODELS.items() if fnmatch.fnmatch(n, pattern) and task in (None, s.task)]

@@ -1,0 +1,118 @@
+"""Training-split augmentations, built from Keras preprocessing layers.
+
+Each entry makes a function on a *batch* `(x, y) -> (x, y)`: the builder maps them
+over the batched training split with `num_parallel_calls=AUTOTUNE` (batched maps
+are vectorised, so they cost far less than per-example ones). Inputs are in the raw
+range of the data; normalization happens later, inside the model.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Literal
+
+import keras
+
+from pipelines.registry import Registry
+
+Augmentation = Callable  # (x, y) -> (x, y), on batches
+AUGMENTATIONS: Registry[Callable[..., Augmentation]] = Registry("augmentation")
+
+# Injected by the builder; a recipe sets only the other parameters.
+INJECTED = ("input_range", "seed", "num_classes")
+
+
+def _register(name: str):
+    return lambda fn: AUGMENTATIONS.add(name, fn)
+
+
+def _on_images(layer: keras.layers.Layer) -> Augmentation:
+    def apply(x, y):
+        return layer(x, training=True), y
+
+    return apply
+
+
+@_register("flip")
+def flip(
+    *,
+    mode: Literal["horizontal", "vertical", "horizontal_and_vertical"] = "horizontal",
+    input_range,
+    seed,
+    num_classes,
+) -> Augmentation:
+    return _on_images(keras.layers.RandomFlip(mode, seed=seed))
+
+
+@_register("rotation")
+def rotation(
+    *, factor: float = 0.05, fill_mode: str = "constant", input_range, seed, num_classes
+) -> Augmentation:
+    """Rotate by up to `factor` of a full turn."""
+    return _on_images(
+        keras.layers.RandomRotation(
+            factor, fill_mode=fill_mode, fill_value=input_range[0], seed=seed
+        )
+    )
+
+
+@_register("zoom")
+def zoom(
+    *, factor: float = 0.1, fill_mode: str = "constant", input_range, seed, num_classes
+) -> Augmentation:
+    return _on_images(
+        keras.layers.RandomZoom(factor, fill_mode=fill_mode, fill_value=input_range[0], seed=seed)
+    )
+
+
+@_register("translation")
+def translation(
+    *, factor: float = 0.1, fill_mode: str = "constant", input_range, seed, num_classes
+) -> Augmentation:
+    return _on_images(
+        keras.layers.RandomTranslation(
+            factor, factor, fill_mode=fill_mode, fill_value=input_range[0], seed=seed
+        )
+    )
+
+
+@_register("contrast")
+def contrast(*, factor: float = 0.2, input_range, seed, num_classes) -> Augmentation:
+    return _on_images(keras.layers.RandomContrast(factor, value_range=input_range, seed=seed))
+
+
+@_register("crop")
+def crop(*, padding: int = 4, input_range, seed, num_classes) -> Augmentation:
+    """Pad by `padding` pixels, then crop back to size at a random place (CIFAR style)."""
+    import tensorflow as tf
+
+    def apply(x, y):
+        height, width = x.shape[1], x.shape[2]
+        padded = tf.pad(
+            x,
+            [[0, 0], [padding, padding], [padding, padding], [0, 0]],
+            constant_values=input_range[0],
+        )
+        layer = keras.layers.RandomCrop(height, width, seed=seed)
+        return layer(padded, training=True), y
+
+    return apply
+
+
+@_register("mixup")
+def mixup(*, alpha: float = 0.2, input_range, seed, num_classes) -> Augmentation:
+    """Zhang et al. 2018: convex mixes of example pairs and of their one-hot labels.
+
+    Labels become soft, so the builder switches every split to one-hot labels.
+    """
+    layer = keras.layers.MixUp(alpha=alpha, seed=seed)
+
+    def apply(x, y):
+        mixed = layer({"images": x, "labels": y}, training=True)
+        return mixed["images"], mixed["labels"]
+
+    return apply
+
+
+def uses_soft_labels(names) -> bool:
+    return "mixup" in names

@@ -1,0 +1,246 @@
+"""Build train/val/test `tf.data` pipelines from a `DataConfig`.
+
+source -> split (seeded, stratified) -> filter classes -> decode -> resize -> cache
+-> shuffle (train) -> batch -> augment (train only) -> prefetch(AUTOTUNE)
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+import numpy as np
+import tensorflow as tf
+
+from pipelines.config import DataConfig
+from pipelines.data.augment import AUGMENTATIONS, uses_soft_labels
+from pipelines.data.augment import INJECTED as AUG_INJECTED
+from pipelines.data.source import INJECTED, SOURCES, SourceData, Split
+from pipelines.data.spec import DataSpec
+from pipelines.data.transforms import fit_standardize
+from pipelines.errors import UserError
+from pipelines.registry import validate_params
+
+AUTOTUNE = tf.data.AUTOTUNE
+SPLITS = ("train", "val", "test")
+
+
+@dataclasses.dataclass
+class DataBundle:
+    """Batched datasets plus the spec; `raw` keeps the in-memory splits when known."""
+
+    spec: DataSpec
+    train: tf.data.Dataset
+    val: tf.data.Dataset
+    test: tf.data.Dataset
+    raw: dict[str, Split]
+
+    def split(self, name: str) -> tf.data.Dataset:
+        return {"train": self.train, "val": self.val, "test": self.test}[name]
+
+
+def load_source(cfg: DataConfig) -> SourceData:
+    entry = SOURCES.get(cfg.source)
+    params = validate_params(entry.fn, cfg.params, where="data.params", skip=INJECTED)
+    return entry.fn(data_dir=cfg.resolved_data_dir(), skip_corrupt=cfg.skip_corrupt, **params)
+
+
+def build(cfg: DataConfig, *, seed: int = 0) -> DataBundle:
+    """Read the source and return batched, prefetched pipelines and their spec.
+
+    Raises:
+        UserError: unknown source or options, missing files, too little data for
+            the requested split, mixed image sizes without `data.image_size`.
+    """
+    source = load_source(cfg)
+    raw = _complete_splits(source, cfg, seed)
+    raw = _filter_classes(raw, cfg, seed)
+    class_names = source.class_names
+    if cfg.classes is not None:
+        class_names = [source.class_names[c] for c in cfg.classes]
+    unbatched = {name: _examples(raw[name], source, cfg) for name in SPLITS}
+    x_spec, y_spec = unbatched["train"].element_spec
+    input_shape = tuple(x_spec.shape)
+    if None in input_shape:
+        raise UserError(
+            f"data: inputs have varying shapes {input_shape} (images of mixed sizes); "
+            "set data.image_size: [height, width] to resize them"
+        )
+    soft = uses_soft_labels(cfg.augment)
+    mean = variance = None
+    if cfg.normalize == "standardize":
+        mean, variance = fit_standardize(unbatched["train"].map(lambda x, y: x).batch(256))
+    spec = DataSpec(
+        task=source.task,
+        input_shape=input_shape,
+        raw_dtype=_raw_dtype(raw, source),
+        input_range=source.input_range,
+        class_names=tuple(class_names),
+        normalize=cfg.normalize,
+        norm_mean=mean,
+        norm_variance=variance,
+        label_mode="onehot" if soft else "sparse",
+        target_shape=tuple(y_spec.shape),
+        sizes={name: _size(raw[name]) for name in SPLITS},
+        source=cfg.source,
+        file_based=source.file_based,
+        skipped=tuple(source.skipped),
+    )
+    datasets = {name: _batched(unbatched[name], name, spec, cfg, seed) for name in SPLITS}
+    return DataBundle(
+        spec=spec, raw={k: v for k, v in raw.items() if isinstance(v, Split)}, **datasets
+    )
+
+
+def _complete_splits(source: SourceData, cfg: DataConfig, seed: int) -> dict[str, Any]:
+    splits = dict(source.splits)
+    if "train" not in splits:
+        raise UserError(f"data source {cfg.source!r} gave no training split")
+    for name, fraction in (("test", cfg.test_fraction), ("val", cfg.val_fraction)):
+        if name in splits:
+            continue
+        if not isinstance(splits["train"], Split):
+            raise UserError(f"data source {cfg.source!r} must provide a {name!r} split")
+        splits["train"], splits[name] = carve(
+            splits["train"],
+            fraction,
+            seed=seed,
+            stratify=source.task == "classify",
+            what=f"data.{name}_fraction",
+        )
+    return splits
+
+
+def carve(
+    split: Split, fraction: float, *, seed: int, stratify: bool, what: str
+) -> tuple[Split, Split]:
+    """Split off `fraction` of the examples, seeded, keeping class balance.
+
+    Raises:
+        UserError: when a part would be empty or miss a class.
+    """
+    from sklearn.model_selection import train_test_split
+
+    n = len(split)
+    n_classes = len(np.unique(split.y)) if stratify else 1
+    n_out = int(round(n * fraction))
+    if n_out < n_classes or n - n_out < n_classes:
+        raise UserError(
+            f"{what}={fraction}: too few samples ({n}) to split off {n_out} "
+            f"while keeping all {n_classes} classes on both sides; need at least "
+            f"{int(np.ceil(n_classes / min(fraction, 1 - fraction)))} samples"
+        )
+    keep, out = train_test_split(
+        np.arange(n), test_size=n_out, random_state=seed, stratify=split.y if stratify else None
+    )
+    return split.take(np.sort(keep)), split.take(np.sort(out))
+
+
+def _filter_classes(raw: dict[str, Any], cfg: DataConfig, seed: int) -> dict[str, Any]:
+    if cfg.classes is None and cfg.per_class is None:
+        return raw
+    if not all(isinstance(s, Split) for s in raw.values()):
+        raise UserError("data.classes / data.per_class need an in-memory source (not tfds)")
+    out = {}
+    for name, split in raw.items():
+        y = split.y
+        if cfg.classes is not None:
+            keep = np.flatnonzero(np.isin(y, cfg.classes))
+            split = split.take(keep)
+            remap = {c: i for i, c in enumerate(cfg.classes)}
+            split.y = np.array([remap[int(c)] for c in split.y], np.int64)
+        if cfg.per_class is not None and name == "train":
+            rng = np.random.default_rng(seed)
+            keep = np.concatenate(
+                [
+                    rng.permutation(np.flatnonzero(split.y == c))[: cfg.per_class]
+                    for c in np.unique(split.y)
+                ]
+            )
+            split = split.take(np.sort(keep))
+        if len(split) == 0:
+            raise UserError(f"data.classes={cfg.classes}: no {name} examples left")
+        out[name] = split
+    return out
+
+
+def _examples(split: Any, source: SourceData, cfg: DataConfig) -> tf.data.Dataset:
+    """Unbatched (x, y) with x float32 in its raw range, decoded and resized."""
+    if isinstance(split, Split):
+        ds = tf.data.Dataset.from_tensor_slices((split.x, split.y))
+    else:
+        ds = split
+    if source.decode is not None:
+        ds = ds.map(
+            lambda p, y: (source.decode(p), y),
+            num_parallel_calls=AUTOTUNE,
+            deterministic=cfg.deterministic,
+        )
+    image_like = len(ds.element_spec[0].shape) == 3
+    if (cfg.image_size or cfg.color_mode != "keep") and not image_like:
+        raise UserError(
+            f"data.image_size / data.color_mode apply to images; source "
+            f"{cfg.source!r} gives inputs of shape {ds.element_spec[0].shape}"
+        )
+    if image_like:
+        ds = ds.map(
+            lambda x, y: (_to_image(x, cfg), y),
+            num_parallel_calls=AUTOTUNE,
+            deterministic=cfg.deterministic,
+        )
+    else:
+        ds = ds.map(lambda x, y: (tf.cast(x, tf.float32), y))
+    return ds
+
+
+def _to_image(x, cfg: DataConfig):
+    x = tf.cast(x, tf.float32)
+    if cfg.color_mode == "grayscale" and x.shape[-1] == 3:
+        x = tf.image.rgb_to_grayscale(x)
+    elif cfg.color_mode == "rgb" and x.shape[-1] == 1:
+        x = tf.image.grayscale_to_rgb(x)
+    if cfg.image_size:
+        x = tf.image.resize(x, cfg.image_size)
+    return x
+
+
+def _batched(
+    ds: tf.data.Dataset, name: str, spec: DataSpec, cfg: DataConfig, seed: int
+) -> tf.data.Dataset:
+    if spec.label_mode == "onehot":
+        depth = spec.num_classes
+        ds = ds.map(lambda x, y: (x, tf.one_hot(y, depth)), num_parallel_calls=AUTOTUNE)
+    if cfg.cache:
+        ds = ds.cache()
+    if name == "train":
+        buffer = min(cfg.shuffle_buffer, max(spec.sizes.get("train", 0), 1))
+        ds = ds.shuffle(buffer, seed=seed, reshuffle_each_iteration=True)
+    ds = ds.batch(cfg.batch_size)
+    if name == "train":
+        for i, (aug_name, params) in enumerate(cfg.augment.items()):
+            factory = AUGMENTATIONS.get(aug_name)
+            kwargs = validate_params(
+                factory, params, where=f"data.augment.{aug_name}", skip=AUG_INJECTED
+            )
+            fn = factory(
+                input_range=spec.input_range, seed=seed + i, num_classes=spec.num_classes, **kwargs
+            )
+            ds = ds.map(fn, num_parallel_calls=AUTOTUNE, deterministic=cfg.deterministic)
+    options = tf.data.Options()
+    options.deterministic = cfg.deterministic
+    options.experimental_distribute.auto_shard_policy = tf.data.experimental.AutoShardPolicy.DATA
+    return ds.with_options(options).prefetch(AUTOTUNE)
+
+
+def _size(split: Any) -> int:
+    if isinstance(split, Split):
+        return len(split)
+    n = int(split.cardinality())
+    return n if n >= 0 else -1
+
+
+def _raw_dtype(raw: dict[str, Any], source: SourceData) -> str:
+    train = raw["train"]
+    if source.decode is not None or not isinstance(train, Split):
+        return "uint8"
+    return str(train.x.dtype) if train.x.dtype == np.uint8 else "float32"
