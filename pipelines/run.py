@@ -126,6 +126,8 @@ def load_run(run_dir: Path) -> Run:
         )
     cfg = load_recipe(run_dir / "config.yaml")
     run = prepare(cfg, run_dir)
+    if run.model.optimizer is not None:  # so saved optimizer slots load without warnings
+        run.model.optimizer.build(run.model.trainable_variables)
     run.model.load_weights(weights)
     from pipelines.train import read_history
 

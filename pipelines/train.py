@@ -110,6 +110,7 @@ def fit(
     model.fit(
         bundle.train,
         validation_data=bundle.val,
+        shuffle=False,  # the tf.data pipeline shuffles (seeded)
         epochs=cfg.train.epochs,
         steps_per_epoch=cfg.train.steps_per_epoch,
         callbacks=callbacks(cfg.train, task, run_dir, guard) + list(extra_callbacks or []),

@@ -171,8 +171,9 @@ def _examples(split: Any, source: SourceData, cfg: DataConfig) -> tf.data.Datase
     else:
         ds = split
     if source.decode is not None:
+        shape = source.element_shape  # known when every file has the same size
         ds = ds.map(
-            lambda p, y: (source.decode(p), y),
+            lambda p, y: (tf.ensure_shape(source.decode(p), shape) if shape else source.decode(p), y),
             num_parallel_calls=AUTOTUNE,
             deterministic=cfg.deterministic,
         )

@@ -1,0 +1,130 @@
+"""Is the input pipeline the bottleneck? Training steps/s of LeNet-5 fed three ways.
+
+  (a) dlzoo's real pipeline (parallel decode/resize, cache, seeded shuffle, batch,
+      prefetch(AUTOTUNE)), exactly as `pipelines.data.builder.build` makes it;
+  (b) the same batches pre-materialized in memory (no per-step input work at all);
+  (c) a naive pipeline: sequential per-example map, no cache, no prefetch.
+
+Target (the tf.data guide's criterion): a/b >= 0.95 (training, not input, sets the
+pace) and a/c > 1. Measured side by side in one process, same model, same steps,
+repeated and interleaved; the median is reported.
+
+Usage:
+  python benchmarks/input_pipeline.py [--data-dir ../shared/datasets] [--steps 150]
+  (Fashion-MNIST from <data-dir>/fashion_mnist; the embedded digits without it.)
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import statistics
+import time
+from pathlib import Path
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+import keras  # noqa: E402
+import numpy as np  # noqa: E402
+import tensorflow as tf  # noqa: E402
+
+from pipelines.config import validate_config  # noqa: E402
+from pipelines.data.builder import build, load_source  # noqa: E402
+from pipelines.run import build_model  # noqa: E402
+
+RESULTS = Path(__file__).parent / "results" / "input_pipeline.json"
+
+
+def recipe(data_dir: str | None, batch_size: int, augment: bool) -> dict:
+    data = ({"source": "idx", "params": {"path": "fashion_mnist"}, "data_dir": data_dir}
+            if data_dir else {"source": "digits"})
+    data.update(image_size=[32, 32], batch_size=batch_size)
+    if augment:
+        data["augment"] = {"flip": {}, "translation": {"factor": 0.05}}
+    return {"name": "bench", "data": data, "model": {"name": "lenet5"},
+            "train": {"epochs": 1, "verbose": 0}}
+
+
+def naive_dataset(cfg, seed: int) -> tf.data.Dataset:
+    """The textbook slow pipeline: per-example work in sequence, nothing overlapped."""
+    split = load_source(cfg.data).splits["train"]
+    ds = tf.data.Dataset.from_tensor_slices((split.x, split.y))
+    ds = ds.shuffle(10_000, seed=seed)
+    ds = ds.map(lambda x, y: (tf.image.resize(tf.cast(x, tf.float32), (32, 32)), y))
+    return ds.batch(cfg.data.batch_size, drop_remainder=True)
+
+
+def materialized(ds: tf.data.Dataset, steps: int) -> tf.data.Dataset:
+    batch = ds.element_spec[0].shape[0] or next(iter(ds))[0].shape[0]
+    full = ds.unbatch().repeat().batch(batch, drop_remainder=True)
+    batches = list(full.take(steps))
+    xs = tf.stack([b[0] for b in batches])
+    ys = tf.stack([b[1] for b in batches])
+    return tf.data.Dataset.from_tensor_slices((xs, ys))  # one element = one ready batch
+
+
+def steps_per_second(model: keras.Model, ds: tf.data.Dataset, steps: int) -> float:
+    start = time.perf_counter()
+    model.fit(ds.repeat(), steps_per_epoch=steps, epochs=1, verbose=0, shuffle=False)
+    return steps / (time.perf_counter() - start)
+
+
+def measure(args: argparse.Namespace, augment: bool) -> dict:
+    cfg = validate_config(recipe(args.data_dir, args.batch_size, augment), source="benchmark")
+    bundle = build(cfg.data, seed=0)
+    real = bundle.train
+    memory = materialized(bundle.train, args.steps)
+    naive = naive_dataset(cfg, seed=0)
+    keras.utils.set_random_seed(0)
+    model, _ = build_model(cfg, bundle.spec)
+    for ds in (real, memory, naive):  # compile the step and fill caches once
+        steps_per_second(model, ds, 20)
+    runs = {"a_real": [], "b_in_memory": [], "c_naive": []}
+    for _ in range(args.repeats):  # interleaved, so drift hits all three alike
+        runs["a_real"].append(steps_per_second(model, real, args.steps))
+        runs["b_in_memory"].append(steps_per_second(model, memory, args.steps))
+        runs["c_naive"].append(steps_per_second(model, naive, args.steps))
+    med = {k: statistics.median(v) for k, v in runs.items()}
+    return {
+        "dataset": "fashion_mnist (idx)" if args.data_dir else "digits (embedded)",
+        "augmentation": augment,
+        "batch_size": args.batch_size,
+        "steps": args.steps,
+        "steps_per_s": {k: round(v, 2) for k, v in med.items()},
+        "images_per_s": {k: round(v * args.batch_size, 1) for k, v in med.items()},
+        "ratio_a_over_b": round(med["a_real"] / med["b_in_memory"], 3),
+        "ratio_a_over_c": round(med["a_real"] / med["c_naive"], 3),
+        "all_runs": runs,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data-dir", default=os.environ.get("DLZOO_DATA_DIR"))
+    parser.add_argument("--steps", type=int, default=150)
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--batch-size", type=int, default=128)
+    args = parser.parse_args()
+    if args.data_dir and not (Path(args.data_dir) / "fashion_mnist").is_dir():
+        parser.error(f"--data-dir {args.data_dir} has no fashion_mnist/ folder")
+    result = {
+        "benchmark": "input_pipeline",
+        "machine": {"cpus": os.cpu_count(), "platform": platform.platform(),
+                    "tensorflow": tf.__version__, "gpu": bool(tf.config.list_physical_devices("GPU"))},
+        "targets": {"a_over_b": ">= 0.95", "a_over_c": "> 1"},
+        "without_augmentation": measure(args, augment=False),
+        "with_augmentation": measure(args, augment=True),
+    }
+    RESULTS.parent.mkdir(parents=True, exist_ok=True)
+    RESULTS.write_text(json.dumps(result, indent=2) + "\n")
+    for key in ("without_augmentation", "with_augmentation"):
+        r = result[key]
+        print(f"{key}: steps/s {r['steps_per_s']}  a/b={r['ratio_a_over_b']}  "
+              f"a/c={r['ratio_a_over_c']}")
+    print(f"wrote {RESULTS}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,113 @@
+"""The `dlzoo` command end to end on the digits recipe, and its user-error contract:
+one message, exit status 2, no traceback, nothing half-written."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+import yaml
+from PIL import Image
+
+from pipelines.cli import main
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def dlzoo(*args: str) -> int:
+    try:
+        main(list(args))
+    except SystemExit as exit_:
+        return int(exit_.code or 0)
+    return 0
+
+
+def test_digits_recipe_end_to_end(tmp_path, capsys):
+    out = tmp_path / "out"
+    code = dlzoo("run", str(ROOT / "recipes" / "lenet5_digits.yaml"),
+                 "--set", "train.epochs=6", "--set", f"runs_dir={out / 'runs'}",
+                 "--set", f"export.dir={out / 'saved'}", "--set", "train.tensorboard=false")
+    assert code == 0
+    printed = capsys.readouterr().out
+    assert "accuracy:" in printed and "export_path:" in printed
+    run_dir = next((out / "runs" / "lenet5_digits").iterdir())
+    saved = yaml.safe_load((run_dir / "config.yaml").read_text())
+    assert saved["train"]["epochs"] == 6 and saved["data"]["image_size"] == [32, 32]
+    metrics = json.loads((run_dir / "metrics.json").read_text())
+    assert metrics["accuracy"] >= 0.9
+    report = (run_dir / "report.md").read_text()
+    assert "plots/learning_curves.png" in report and "Test accuracy" in report
+
+    # evaluate and export a finished run again, then predict with the newest version
+    assert dlzoo("evaluate", str(run_dir)) == 0
+    assert json.loads((run_dir / "metrics.json").read_text())["accuracy"] == pytest.approx(
+        metrics["accuracy"])
+    assert dlzoo("export", str(run_dir), "--name", "again") == 0
+    image = tmp_path / "digit.png"
+    Image.fromarray(np.zeros((8, 8), np.uint8)).save(image)
+    capsys.readouterr()
+    assert dlzoo("predict", "--model", str(out / "saved" / "again"), str(image)) == 0
+    line = capsys.readouterr().out.strip().split("\t")
+    assert line[0] == str(image) and line[1] in "0123456789" and 0 < float(line[2]) <= 1
+
+
+def test_xor_perceptron_fails_mlp_succeeds(tmp_path):
+    assert dlzoo("run", str(ROOT / "recipes" / "xor.yaml"), "--set", f"runs_dir={tmp_path}",
+                 "--set", "train.epochs=60") == 0
+    rows = json.loads(next(tmp_path.glob("xor/*/sweep.json")).read_text())
+    accuracy = {row["variant"]: row["test accuracy"] for row in rows}
+    assert accuracy["model=perceptron"] <= 0.75
+    assert accuracy["model=mlp"] == 1.0
+
+
+@pytest.mark.parametrize("args, expected", [
+    (["run", "nope.yaml"], "recipe not found: nope.yaml"),
+    (["run", "{recipe}", "--set", "train.epochz=1"], "train.epochz: unknown key"),
+    (["run", "{recipe}", "--set", "model.name=resnet9000"], "unknown model 'resnet9000'"),
+    (["run", "{recipe}", "--set", "data.source=idx", "--set", "data.params={{path: absent}}"],
+     "idx folder not found: absent"),
+    (["run", "{recipe}", "--set", "data.val_fraction=0.001"], "too few samples"),
+    (["evaluate", "{tmp}"], "not a finished dlzoo run"),
+    (["predict", "--model", "{tmp}", "x.png"], "no exported model"),
+    (["train", "{recipe}", "--resume"], "no interrupted run"),
+])
+def test_user_errors_exit_2_with_one_message(tmp_path, capsys, args, expected):
+    recipe = tmp_path / "r.yaml"
+    recipe.write_text(yaml.safe_dump({
+        "data": {"source": "digits"}, "model": {"name": "mlp"},
+        "runs_dir": str(tmp_path / "runs"), "train": {"epochs": 1}}))
+    args = [a.format(recipe=recipe, tmp=tmp_path) for a in args]
+    assert dlzoo(*args) == 2
+    err = capsys.readouterr().err
+    assert expected in err and "Traceback" not in err
+    assert not list((tmp_path / "runs").glob("*/*/model.weights.h5"))
+
+
+def test_listing_commands(capsys):
+    assert dlzoo("models") == 0
+    assert "lenet5" in capsys.readouterr().out
+    assert dlzoo("datasets") == 0
+    out = capsys.readouterr().out
+    assert all(name in out for name in ("digits", "mnist1d", "xor", "shapes", "idx", "tfds"))
+
+
+def test_data_summary(capsys):
+    assert dlzoo("data-summary", str(ROOT / "recipes" / "lenet5_digits.yaml")) == 0
+    out = capsys.readouterr().out
+    assert "train: 1294 examples" in out and "values in [0, 16]" in out
+
+
+def test_console_script_help_is_quick_and_exit_codes():
+    done = subprocess.run([sys.executable, "-m", "pipelines.cli", "--help"],
+                          capture_output=True, text=True)
+    assert done.returncode == 0 and "data-summary" in done.stdout
+    probe = subprocess.run([sys.executable, "-c", "import sys, pipelines.cli; "
+                            "print('tensorflow' in sys.modules)"], capture_output=True, text=True)
+    assert probe.stdout.strip() == "False"
+    bad = subprocess.run([sys.executable, "-m", "pipelines.cli", "run"], capture_output=True,
+                         text=True)
+    assert bad.returncode == 2 and "Missing argument" in bad.stderr

@@ -1,0 +1,116 @@
+"""Training: a model learns past a bar on held-out data; resume, NaN handling,
+penalties, optimizers and schedules behave as documented."""
+
+from __future__ import annotations
+
+import keras
+import numpy as np
+import pytest
+
+from pipelines import run as pipeline
+from pipelines.errors import UserError
+from pipelines.optimizers import OPTIMIZERS, SCHEDULES, learning_rate, make_optimizer
+from pipelines.train import read_history
+
+
+def test_mlp_learns_digits(make_config):
+    cfg = make_config(train={"epochs": 8, "optimizer": {"name": "adam", "learning_rate": 0.01}})
+    run = pipeline.run_all(cfg)
+    assert run.metrics["accuracy"] >= 0.93
+    assert len(run.metrics["confusion_matrix"]) == 10
+    files = {p.name for p in run.run_dir.rglob("*")}
+    assert {"config.yaml", "spec.json", "metrics.json", "history.csv", "report.md",
+            "learning_curves.png", "confusion_matrix.png", "best.weights.h5", "DONE"} <= files
+
+
+def test_same_seed_same_result(make_config):
+    cfg = make_config(train={"epochs": 2, "checkpoint": False, "backup": False})
+    a, b = pipeline.train(cfg), pipeline.train(cfg)
+    assert a.history["loss"] == b.history["loss"]
+
+
+class _Interrupt(keras.callbacks.Callback):
+    def on_epoch_end(self, epoch, logs=None):
+        if epoch == 1:
+            raise KeyboardInterrupt
+
+
+def test_interrupted_run_resumes_where_it_stopped(make_config, monkeypatch):
+    cfg = make_config(train={"epochs": 4, "checkpoint": False})
+    import pipelines.train as train_module
+
+    original = train_module.callbacks
+    monkeypatch.setattr(train_module, "callbacks",
+                        lambda *a: original(*a) + [_Interrupt()])
+    with pytest.raises(KeyboardInterrupt):
+        pipeline.train(cfg)
+    run_dir = next((cfg.runs_dir and __import__("pathlib").Path(cfg.runs_dir)).glob("*/*"))
+    assert (run_dir / "backup").is_dir()
+    assert len(read_history(run_dir / "history.csv")["loss"]) == 2
+    monkeypatch.setattr(train_module, "callbacks", original)
+    resumed = pipeline.train(cfg, run_dir)
+    history = resumed.history
+    assert len(history["loss"]) == 4  # epochs 3 and 4 only were run again
+    assert not (run_dir / "backup").exists()  # removed after a finished run
+
+
+def test_nan_loss_stops_with_message_and_keeps_last_good_weights(make_config):
+    # epoch 1 trains normally; from epoch 2 the step schedule multiplies the rate by 1e9
+    cfg = make_config(train={"epochs": 4, "optimizer": {"name": "sgd", "learning_rate": 0.05},
+                             "schedule": {"name": "step", "drop_every_epochs": 1,
+                                          "factor": 1e9}})
+    with pytest.raises(UserError, match="diverged.*epoch 2.*last good weights were restored"):
+        pipeline.train(cfg)
+    run_dir = next(__import__("pathlib").Path(cfg.runs_dir).glob("*/*"))
+    assert (run_dir / "checkpoints" / "last_good.weights.h5").exists()
+
+
+def test_weight_penalties_reach_every_kernel(make_config):
+    cfg = make_config(model={"name": "mlp", "params": {"depth": 2}}, train={"l2": 0.01})
+    spec = pipeline.build(cfg.data).spec
+    model, _ = pipeline.build_model(cfg, spec)
+    assert len(model.losses) == 3  # two hidden kernels and the logits kernel
+    assert float(sum(model.losses)) > 0
+
+
+@pytest.mark.parametrize("name", OPTIMIZERS.names())
+def test_every_optimizer_builds_and_steps(name):
+    opt = make_optimizer(name, 0.01, {})
+    var = keras.Variable(np.ones(3, np.float32))
+    opt.apply([keras.ops.ones(3)], [var])
+    assert np.all(np.asarray(var) < 1.0)
+
+
+def test_optimizer_presets_and_params():
+    nesterov = make_optimizer("nesterov", 0.1, {})
+    assert nesterov.nesterov and nesterov.momentum == 0.9
+    assert make_optimizer("amsgrad", 0.1, {}).amsgrad
+    assert make_optimizer("sgd", 0.1, {"clipnorm": 1.0}).clipnorm == 1.0
+
+
+@pytest.mark.parametrize("name", [n for n in SCHEDULES.names() if n != "plateau"])
+def test_schedules_start_at_base_rate_and_warm_up(name):
+    lr = learning_rate(name, 0.1, {}, epochs=10, steps_per_epoch=10)
+    value = lr(0) if callable(lr) else lr
+    assert float(value) == pytest.approx(0.1, rel=1e-5)
+    warm = learning_rate(name, 0.1, {}, epochs=10, steps_per_epoch=10, warmup_epochs=1)
+    assert float(warm(0)) == pytest.approx(0.01, rel=1e-5)
+    assert float(warm(9)) == pytest.approx(0.1, rel=1e-5)
+
+
+def test_cosine_decays_to_zero_and_step_drops():
+    cos = learning_rate("cosine", 0.1, {}, epochs=10, steps_per_epoch=10)
+    assert float(cos(100)) == pytest.approx(0.0, abs=1e-7)
+    step = learning_rate("step", 0.1, {"drop_every_epochs": 2, "factor": 0.5}, epochs=10,
+                         steps_per_epoch=10)
+    assert float(step(19)) == pytest.approx(0.1) and float(step(20)) == pytest.approx(0.05)
+
+
+def test_plateau_schedule_adds_the_callback(make_config, tmp_path):
+    from pipelines.tasks import TASKS
+    from pipelines.train import callbacks
+    from pipelines.callbacks import NanGuard
+
+    cfg = make_config(train={"schedule": {"name": "plateau", "patience": 1}})
+    cbs = callbacks(cfg.train, TASKS.get("classify"), tmp_path, NanGuard(tmp_path / "g.h5"))
+    assert any(isinstance(c, keras.callbacks.ReduceLROnPlateau) for c in cbs)
