@@ -226,7 +226,14 @@ def _batched(
             fn = factory(
                 input_range=spec.input_range, seed=seed + i, num_classes=spec.num_classes, **kwargs
             )
-            ds = ds.map(fn, num_parallel_calls=AUTOTUNE, deterministic=cfg.deterministic)
+            # Keras' random layers draw from a stateful SeedGenerator: parallel calls
+            # would interleave its state updates in any order, so a deterministic
+            # pipeline maps them one batch at a time (still overlapped with training
+            # by prefetch; each call is a whole batch, vectorised).
+            if cfg.deterministic:
+                ds = ds.map(fn)
+            else:
+                ds = ds.map(fn, num_parallel_calls=AUTOTUNE, deterministic=False)
     options = tf.data.Options()
     options.deterministic = cfg.deterministic
     options.experimental_distribute.auto_shard_policy = tf.data.experimental.AutoShardPolicy.DATA
