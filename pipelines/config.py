@@ -79,8 +79,7 @@ class DataConfig(Strict):
     def _known_source(cls, name: str) -> str:
         from pipelines.data.sources import SOURCES
 
-        if name not in SOURCES:
-            raise ValueError(f"unknown data source {name!r}; known: {', '.join(SOURCES.names())}")
+        _as_value_error(SOURCES.get, name)
         return name
 
     @field_validator("augment")
@@ -89,10 +88,7 @@ class DataConfig(Strict):
         from pipelines.data.augment import AUGMENTATIONS
 
         for name in augment:
-            if name not in AUGMENTATIONS:
-                raise ValueError(
-                    f"unknown augmentation {name!r}; known: {', '.join(AUGMENTATIONS.names())}"
-                )
+            _as_value_error(AUGMENTATIONS.get, name)
         return augment
 
     @model_validator(mode="after")
@@ -132,8 +128,7 @@ class ModelConfig(Strict):
     def _known_model(cls, name: str) -> str:
         from models.registry import MODELS
 
-        if name not in MODELS:
-            raise ValueError(f"unknown model {name!r}; known: {', '.join(MODELS.names())}")
+        _as_value_error(MODELS.get, name)
         return name
 
 
@@ -146,8 +141,7 @@ class OptimizerConfig(Named):
     def _known_optimizer(cls, name: str) -> str:
         from pipelines.optimizers import OPTIMIZERS
 
-        if name not in OPTIMIZERS:
-            raise ValueError(f"unknown optimizer {name!r}; known: {', '.join(OPTIMIZERS.names())}")
+        _as_value_error(OPTIMIZERS.get, name)
         return name
 
     @model_validator(mode="after")
@@ -167,8 +161,7 @@ class ScheduleConfig(Named):
     def _known_schedule(cls, name: str) -> str:
         from pipelines.optimizers import SCHEDULES
 
-        if name not in SCHEDULES:
-            raise ValueError(f"unknown schedule {name!r}; known: {', '.join(SCHEDULES.names())}")
+        _as_value_error(SCHEDULES.get, name)
         return name
 
     @model_validator(mode="after")
