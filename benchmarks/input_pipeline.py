@@ -27,7 +27,6 @@ from pathlib import Path
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import keras  # noqa: E402
-import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
 from pipelines.config import validate_config  # noqa: E402
@@ -111,8 +110,12 @@ def main() -> None:
         parser.error(f"--data-dir {args.data_dir} has no fashion_mnist/ folder")
     result = {
         "benchmark": "input_pipeline",
-        "machine": {"cpus": os.cpu_count(), "platform": platform.platform(),
-                    "tensorflow": tf.__version__, "gpu": bool(tf.config.list_physical_devices("GPU"))},
+        "machine": {
+            "cpus": os.cpu_count(),
+            "platform": platform.platform(),
+            "tensorflow": tf.__version__,
+            "gpu": bool(tf.config.list_physical_devices("GPU")),
+        },
         "targets": {"a_over_b": ">= 0.95", "a_over_c": "> 1"},
         "without_augmentation": measure(args, augment=False),
         "with_augmentation": measure(args, augment=True),

@@ -8,7 +8,14 @@ from __future__ import annotations
 import keras
 from keras import layers
 
-from models.common import Activation, Initializer, activation_layer, initializer, regularizer
+from models.common import (
+    Activation,
+    Initializer,
+    activation_layer,
+    initializer,
+    regularizer,
+    widen,
+)
 from models.registry import register_model
 
 
@@ -49,7 +56,7 @@ def mlp(
     x = layers.Flatten(name="flatten")(inputs)
     for i, units in enumerate(widths, start=1):
         x = layers.Dense(
-            units,
+            widen(activation, units),  # maxout keeps `units` after its max
             use_bias=not batch_norm,
             name=f"dense{i}",
             kernel_initializer=initializer(kernel_initializer),

@@ -25,6 +25,10 @@ INJECTED = (
     "target_vocab_size",
     "sequence_length",
     "class_names",
+    "target_sequence_length",
+    "memory_size",
+    "sentence_length",
+    "num_negatives",
 )
 
 

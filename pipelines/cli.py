@@ -13,17 +13,11 @@ from pathlib import Path
 
 import click
 
+from pipelines.cli_options import OVERRIDE
+from pipelines.distribute_cli import strategy_options, strategy_overrides
 from pipelines.errors import UserError
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # keep TF's C++ start-up chatter out
-
-OVERRIDE = click.option(
-    "--set",
-    "overrides",
-    multiple=True,
-    metavar="KEY.PATH=VALUE",
-    help="Override a recipe value, e.g. --set train.epochs=3 (repeatable).",
-)
 
 
 def _load(recipe: str, overrides: tuple[str, ...]):
@@ -46,9 +40,16 @@ def cli() -> None:
     default=None,
     help="Write into this folder instead of runs/<recipe>/<timestamp>.",
 )
-def run(recipe: str, overrides: tuple[str, ...], run_dir: Path | None) -> None:
+@strategy_options
+def run(
+    recipe: str,
+    overrides: tuple[str, ...],
+    run_dir: Path | None,
+    strategy: str | None,
+    workers: int | None,
+) -> None:
     """Run every stage RECIPE names: train, evaluate, ..., export (and sweeps)."""
-    cfg = _load(recipe, overrides)
+    cfg = _load(recipe, strategy_overrides(strategy, workers) + overrides)
     from pipelines import run as pipeline
 
     if cfg.sweep:
@@ -76,12 +77,27 @@ def run(recipe: str, overrides: tuple[str, ...], run_dir: Path | None) -> None:
     metavar="[RUN_DIR]",
     help="Continue an interrupted run (default: the latest unfinished run of this recipe).",
 )
-def train(recipe: str, overrides: tuple[str, ...], resume: str | None) -> None:
+@click.option(
+    "--run-dir",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Write into this folder (multi_worker on a cluster: the same shared folder on "
+    "every worker).",
+)
+@strategy_options
+def train(
+    recipe: str,
+    overrides: tuple[str, ...],
+    resume: str | None,
+    run_dir: Path | None,
+    strategy: str | None,
+    workers: int | None,
+) -> None:
     """Train RECIPE's model (no evaluation or export); resumable."""
-    cfg = _load(recipe, overrides)
+    cfg = _load(recipe, strategy_overrides(strategy, workers) + overrides)
     from pipelines import run as pipeline
 
-    run_dir = _resume_dir(cfg, resume) if resume else None
+    run_dir = _resume_dir(cfg, resume) if resume else run_dir
     result = pipeline.train(cfg, run_dir)
     click.echo(f"trained: {result.run_dir}")
 
@@ -119,13 +135,18 @@ def export(run_dir: Path, name: str | None) -> None:
     type=click.Path(path_type=Path),
     help="saved_models/<name> (newest version) or a version folder.",
 )
-@click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
-def predict(model_path: Path, files: tuple[Path, ...]) -> None:
-    """Print class and confidence for image files or CSV rows."""
-    from pipelines.predict import ExportedModel, predict_files
+@click.option("--text", "texts", multiple=True, help="A text input (text models; repeatable).")
+@click.argument("files", nargs=-1, type=click.Path(path_type=Path))
+def predict(model_path: Path, texts: tuple[str, ...], files: tuple[Path, ...]) -> None:
+    """Print class (or generated text) and confidence for images, CSV rows or texts."""
+    from pipelines.predict import ExportedModel, predict_files, predict_texts
 
+    if not texts and not files:
+        raise UserError("predict: give input FILES (images, .csv, .txt) or --text")
     model = ExportedModel(model_path)
-    for row in predict_files(model, list(files)):
+    rows = predict_texts(model, list(texts)) if texts else []
+    rows += predict_files(model, list(files)) if files else []
+    for row in rows:
         click.echo(f"{row['input']}\t{row['class']}\t{row['confidence']:.4f}")
 
 
@@ -183,6 +204,9 @@ def _print_summary(result) -> None:
 
 # Commands defined next to their packages (keep those modules import-light).
 # One line per module, e.g.: from explain.cli import explain; cli.add_command(explain)
+from tuning.cli import tune; cli.add_command(tune)  # noqa: E402, E702, I001
+from pipelines.generative_cli import generate; cli.add_command(generate)  # noqa: E402, E702, I001
+from explain.cli import attack, explain; cli.add_command(explain); cli.add_command(attack)  # noqa: E402, E702, I001, E501
 
 
 def main(argv: list[str] | None = None) -> None:

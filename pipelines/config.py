@@ -16,7 +16,20 @@ import pydantic
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from explain.config import AdversarialTrainingConfig, AttackConfig, ExplainConfig
+from pipelines.data.text_config import TextConfig
+from pipelines.distribute_config import LRScalingConfig, MixedPrecision, StrategyConfig
 from pipelines.errors import UserError
+from pipelines.generative_config import GenerativeConfig
+from pipelines.sequence.config import PublishedConfig, SequenceConfig
+from pipelines.vision_config import (
+    ActivationStatsConfig,
+    CamConfig,
+    ClaimConfig,
+    FinetuneConfig,
+    PretrainConfig,
+)
+from tuning.config import TuneField
 
 
 def _as_value_error(check, *args, **kwargs) -> None:
@@ -73,6 +86,12 @@ class DataConfig(Strict):
     cache: bool = True
     deterministic: bool = True
     skip_corrupt: bool = False
+    train_on_val: bool = Field(
+        False,
+        description="fold the validation split into training (the refit after a "
+        "search); val metrics are then no longer held out",
+    )
+    text: TextConfig | None = Field(None, description="text vectorization (text sources)")
 
     @field_validator("source")
     @classmethod
@@ -191,9 +210,13 @@ class TrainConfig(Strict):
     )
     tensorboard: bool = True
     backup: bool = Field(True, description="BackupAndRestore: resume interrupted runs")
-    strategy: str = "default"
+    strategy: StrategyConfig = StrategyConfig()
+    mixed_precision: MixedPrecision = "off"
+    lr_scaling: LRScalingConfig | None = None
     steps_per_epoch: int | None = Field(None, gt=0)
     verbose: Literal["auto", 0, 1, 2] = "auto"
+    adversarial: AdversarialTrainingConfig | None = None  # explain/adversarial_training.py
+    finetune: FinetuneConfig | None = None  # a second, lower-rate phase (pipelines/transfer.py)
 
 
 class EvaluateConfig(Strict):
@@ -217,10 +240,20 @@ class ExperimentConfig(Strict):
     train: TrainConfig = TrainConfig()
     evaluate: EvaluateConfig = EvaluateConfig()
     export: ExportConfig = ExportConfig()
+    sequence: SequenceConfig | None = None  # decoding/generation settings (sequence tasks)
+    published: PublishedConfig | None = None  # paper numbers side by side (sequence.compare)
     sweep: dict[str, list[Any]] = Field(
         default_factory=dict,
         description="key path -> values; `dlzoo run` trains each combination",
     )
+    tune: TuneField = None  # `dlzoo tune`: search space, tuner, budget (tuning/config.py)
+    explain: ExplainConfig | None = None  # attributions, LIME, quality (explain/)
+    attack: AttackConfig | None = None  # robustness curves, patch (explain/)
+    generative: GenerativeConfig | None = None  # samples, judge, Parzen (pipelines/generative*)
+    claim: ClaimConfig | None = None  # stated claim checked on the metrics (pipelines/claims.py)
+    pretrain: PretrainConfig | None = None  # train a backbone first (pipelines/transfer.py)
+    activations: ActivationStatsConfig | None = None  # per-layer stats (activation_stats.py)
+    cam: CamConfig | None = None  # class activation maps stage (pipelines/cam.py)
 
     @model_validator(mode="after")
     def _check_model_params(self) -> ExperimentConfig:

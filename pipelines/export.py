@@ -46,6 +46,10 @@ def input_signature(spec: DataSpec) -> tf.TensorSpec:
 
 def serving_fn(model: keras.Model, spec: DataSpec, outputs: Callable[[Any], dict]) -> Callable:
     def serve(inputs):
+        if isinstance(inputs, dict):  # named inputs (a generator's noise and labels)
+            return outputs(model(inputs, training=False))
+        if inputs.dtype == tf.string:  # text models vectorize inside (pipelines.sequence)
+            return outputs(model(inputs, training=False))
         x = tf.cast(inputs, tf.float32)
         if len(spec.input_shape) == IMAGE_RANK:
             x = tf.image.resize(x, spec.input_shape[:2])
@@ -60,10 +64,10 @@ def export_model(
     *,
     root: Path,
     outputs: Callable[[Any], dict],
-    sample: np.ndarray,
+    sample: np.ndarray | dict[str, np.ndarray],
     metadata: dict[str, Any],
     tolerance: float = 1e-5,
-    signature: tf.TensorSpec | None = None,
+    signature: tf.TensorSpec | dict[str, tf.TensorSpec] | None = None,
 ) -> Path:
     """Write, reload-check and publish one SavedModel version; return its folder.
 
@@ -73,7 +77,8 @@ def export_model(
         outputs: maps the model's output to the serving outputs dict.
         sample: a raw batch used to compare the reloaded model with `model`.
         metadata: written as `metadata.json` next to the SavedModel.
-        signature: override the serving input spec (default from `spec`).
+        signature: override the serving input spec (default from `spec`); a dict
+            of named specs makes `serve` take those names (then `sample` is a dict).
 
     Raises:
         UserError: the reloaded model disagrees with the in-memory one.
@@ -88,7 +93,8 @@ def export_model(
         archive.track(model)
         archive.add_endpoint("serve", fn, input_signature=[signature or input_signature(spec)])
         archive.write_out(str(tmp), verbose=False)
-        expected = {k: np.asarray(v) for k, v in fn(tf.constant(sample)).items()}
+        probe = tf.nest.map_structure(tf.constant, sample)
+        expected = {k: np.asarray(v) for k, v in fn(probe).items()}
         write_json(
             tmp / "metadata.json",
             {**metadata, **_describe(spec, expected), "versions": library_versions()},
@@ -120,12 +126,13 @@ def _describe(spec: DataSpec, expected: dict[str, np.ndarray]) -> dict[str, Any]
 
 
 def check_in_fresh_process(
-    path: Path, sample: np.ndarray, expected: dict[str, np.ndarray], tolerance: float
+    path: Path, sample: Any, expected: dict[str, np.ndarray], tolerance: float
 ) -> None:
     """Reload `path` in a new Python process and compare its outputs on `sample`."""
     with tempfile.TemporaryDirectory() as scratch:
         probe = Path(scratch) / "probe.npz"
-        np.savez(probe, __inputs__=sample, **expected)
+        named = sample if isinstance(sample, dict) else {"": sample}
+        np.savez(probe, **{f"__inputs__{k and ':' + k}": v for k, v in named.items()}, **expected)
         env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
         done = subprocess.run(
             [sys.executable, "-m", "pipelines.export_check", str(path), str(probe), str(tolerance)],

@@ -12,17 +12,27 @@ import tensorflow as tf
 
 
 def main(path: str, probe: str, tolerance: str) -> int:
-    data = np.load(probe)
+    data = np.load(probe, allow_pickle=True)  # our own probe; text outputs are objects
     loaded = tf.saved_model.load(path)
-    outputs = loaded.signatures["serving_default"](inputs=tf.constant(data["__inputs__"]))
+    feeds = {  # "__inputs__" is the single `inputs`; "__inputs__:<name>" named inputs
+        key.partition(":")[2] or "inputs": tf.constant(data[key])
+        for key in data.files
+        if key.startswith("__inputs__")
+    }
+    outputs = loaded.signatures["serving_default"](**feeds)
     worst = 0.0
     for key in data.files:
-        if key == "__inputs__":
+        if key.startswith("__inputs__"):
             continue
         got, want = np.asarray(outputs[key]), data[key]
         if got.shape != want.shape:
             print(f"{key}: shape {got.shape} != {want.shape}")
             return 1
+        if want.dtype == object:  # strings (decoded text) must match exactly
+            if got.tolist() != want.tolist():
+                print(f"{key}: reloaded text differs, e.g. {got.ravel()[:1]} != {want.ravel()[:1]}")
+                return 1
+            continue
         diff = float(np.max(np.abs(got.astype(np.float64) - want.astype(np.float64))))
         worst = max(worst, diff)
         if diff > float(tolerance):

@@ -62,6 +62,10 @@ class ExportedModel:
     def check(self, x: np.ndarray) -> np.ndarray:
         """Raise a clear UserError unless `x` fits the signature; return it cast."""
         x = np.asarray(x)
+        if self.input_dtype == "string":  # text models: one string per example
+            if x.ndim != 1:
+                raise UserError(f"model {self.path} expects a list of texts, got shape {x.shape}")
+            return x.astype(str)
         want = self.input_shape
         fits = x.ndim == len(want) and all(w is None or w == g for w, g in zip(want, x.shape))
         if not fits:
@@ -132,6 +136,10 @@ def predict_files(model: ExportedModel, files: list[Path]) -> list[dict[str, Any
             raise UserError(f"no such file: {file}")
     names = model.class_names
     rows = []
+    if all(f.suffix.lower() == ".txt" for f in files):  # one text per non-empty line
+        from pipelines.data.text_sources import read_lines
+
+        return predict_texts(model, [t for f in files for t in read_lines(f) if t.strip()])
     if all(f.suffix.lower() == ".csv" for f in files):
         for file in files:
             x = load_csv(file, int(np.prod(model.input_shape[1:])))
@@ -143,7 +151,28 @@ def predict_files(model: ExportedModel, files: list[Path]) -> list[dict[str, Any
     return _rows(model(x), names, [str(f) for f in files])
 
 
+def predict_texts(model: ExportedModel, texts: list[str]) -> list[dict[str, Any]]:
+    """Class (or generated text: translation, continuation, neighbours) per text."""
+    if model.input_dtype != "string":
+        raise UserError(f"model {model.path} takes {model.input_dtype} inputs, not text; "
+                        "give image or CSV files")
+    if not texts:
+        raise UserError("no text to predict (give --text or non-empty .txt lines)")
+    out = model(np.array(texts))
+    if "probabilities" in out:
+        return _rows(out, model.class_names, texts)
+    return [
+        {"input": t, "class": o.decode("utf-8") if isinstance(o, bytes) else str(o),
+         "confidence": float(c)}
+        for t, o, c in zip(texts, out["text"], out["confidence"])
+    ]
+
+
 def _rows(out: dict[str, np.ndarray], names: list[str], labels: list[str]) -> list[dict]:
+    if "mask" in out:  # segmentation models: one row per image (pipelines/segment.py)
+        from pipelines.segment import mask_rows
+
+        return mask_rows(out, names, labels)
     probs = out["probabilities"]
     ids = probs.argmax(-1)
     return [

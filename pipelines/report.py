@@ -17,11 +17,14 @@ ORDER = [
     "data",
     "train",
     "evaluate",
+    "activations",
+    "cam",
     "generate",
     "explain",
     "attack",
     "tune",
     "sweep",
+    "claim",
     "export",
 ]
 

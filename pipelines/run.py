@@ -81,6 +81,9 @@ def build_model(cfg: ExperimentConfig, spec: DataSpec) -> tuple[keras.Model, Tas
     task = task_for(model_spec.task, spec)
     core = build_core(cfg.model.name, inputs=spec.builder_inputs(), params=cfg.model.params)
     model = task.assemble(core, spec)
+    from explain.adversarial_training import wrap  # train.adversarial: mixed into each step
+
+    model = wrap(model, cfg.train.adversarial, spec, seed=cfg.seed)
     add_weight_penalties(model, cfg.train.l1, cfg.train.l2)
     steps = cfg.train.steps_per_epoch or max(
         1, -(-spec.sizes.get("train", 1) // cfg.data.batch_size)
@@ -89,27 +92,53 @@ def build_model(cfg: ExperimentConfig, spec: DataSpec) -> tuple[keras.Model, Tas
     return model, task
 
 
-def prepare(cfg: ExperimentConfig, run_dir: Path) -> Run:
-    """Seed, read the data, build the model in the strategy's scope."""
+def prepare(cfg: ExperimentConfig, run_dir: Path, *, distributed: bool = True) -> Run:
+    """Seed, make the strategy, read the data, build the model in the strategy's scope.
+
+    The strategy comes first: logical CPUs and collectives must be set up before
+    TensorFlow starts, and reading data starts it. `distributed=False` builds on one
+    device (evaluating or exporting a finished run).
+    """
+    from pipelines import precision
+    from pipelines.distribute import check_global_batch, single_device
+
     keras.utils.set_random_seed(cfg.seed)
+    strategy = strategy_from_config(cfg.train) if distributed else single_device()
+    check_global_batch(cfg.data.batch_size, strategy)
     bundle = build(cfg.data, seed=cfg.seed)
-    strategy = strategy_from_config(cfg.train)
-    with strategy.scope():
+    with strategy.scope(), precision.policy(cfg.train.mixed_precision, strategy) as mixed:
         model, task = build_model(cfg, bundle.spec)
+        mixed.apply(model)
     return Run(cfg, run_dir, bundle, model, task)
 
 
 def train(cfg: ExperimentConfig, run_dir: Path | None = None) -> Run:
     """Train `cfg` into `run_dir` (a new folder unless resuming one)."""
-    from pipelines.train import fit
+    if cfg.train.strategy.name == "multi_worker":  # N processes: pipelines/multiworker.py
+        from pipelines.multiworker import train_multi_worker
 
-    cfg = resolve(cfg)
+        return train_multi_worker(cfg, run_dir)
+    return train_in_process(cfg, run_dir)
+
+
+def train_in_process(cfg: ExperimentConfig, run_dir: Path | None = None) -> Run:
+    """Train in this process (one of the workers, under multi_worker)."""
+    from pipelines.train import fit
+    from pipelines.transfer import finetune, with_pretrained  # pretrain:, train.finetune
+
+    cfg = with_pretrained(resolve(cfg))
     run_dir = run_dir or new_run_dir(cfg)
     write_text(run_dir / "config.yaml", dump_config(cfg))
     run = prepare(cfg, run_dir)
     run.bundle.spec.save(run_dir / "spec.json")
     report.section(run_dir, "overview", overview_markdown(cfg, run))
-    run.history = fit(run.model, run.bundle, cfg, run.task, run_dir)
+    task_fit = run.task.prepare_fit
+    bundle, extra = task_fit(run) if task_fit else (run.bundle, [])
+    from explain.callbacks import explain_callbacks  # explain.callbacks: maps per epoch
+
+    run.history = fit(run.model, bundle, cfg, run.task, run_dir, [*extra, *explain_callbacks(run)])
+    if cfg.train.finetune:
+        run.history = finetune(run, bundle)
     save_weights(run.model, run_dir / "model.weights.h5")
     report.section(run_dir, "train", train_markdown(run))
     return run
@@ -125,7 +154,7 @@ def load_run(run_dir: Path) -> Run:
             "train it with `dlzoo train RECIPE`"
         )
     cfg = load_recipe(run_dir / "config.yaml")
-    run = prepare(cfg, run_dir)
+    run = prepare(cfg, run_dir, distributed=False)
     if run.model.optimizer is not None:  # so saved optimizer slots load without warnings
         run.model.optimizer.build(run.model.trainable_variables)
     run.model.load_weights(weights)
@@ -160,7 +189,7 @@ def export_standard(run: Run) -> Path:
     sample = sample.astype(run.bundle.spec.raw_dtype)
     root = Path(cfg.export.dir) / (cfg.export.name or cfg.name)
     path = export_model(
-        run.model,
+        getattr(run.model, "inference_model", run.model),  # a training wrapper's classifier
         run.bundle.spec,
         root=root,
         outputs=run.task.serving_outputs,
@@ -229,8 +258,11 @@ def train_markdown(run: Run) -> str:
 
     if not run.history:
         return "## Training\n(no history)\n"
+    from pipelines.claims import training_marks  # early-stopping point, fine-tune phase
+
+    marks, notes = training_marks(run)
     path = plots.learning_curves(
-        {run.cfg.name: run.history}, run.run_dir / "plots" / "learning_curves.png"
+        {run.cfg.name: run.history}, run.run_dir / "plots" / "learning_curves.png", marks
     )
     last = {k: v[-1] for k, v in run.history.items()}
     summary = ", ".join(f"{k} {v:.4f}" for k, v in last.items() if "loss" in k or "acc" in k)
@@ -238,6 +270,7 @@ def train_markdown(run: Run) -> str:
         [
             "## Training",
             f"{len(next(iter(run.history.values())))} epochs; last epoch: {summary}.",
+            *notes,
             "TensorBoard logs: `tensorboard/`; per-epoch history: `history.csv`.\n",
             report.image("learning curves", path, run.run_dir),
         ]
@@ -271,11 +304,12 @@ def data_summary(cfg: ExperimentConfig) -> str:
             + (f"   balance {balance}" if balance else "")
         )
     x, _ = next(iter(bundle.train))
-    x = np.asarray(x)
-    lines.append(
-        f"one training batch: shape {x.shape}, dtype {x.dtype}, "
-        f"values in [{x.min():.4g}, {x.max():.4g}] (raw; normalized in the model)"
-    )
+    for key, value in (x if isinstance(x, dict) else {"": x}).items():  # named inputs: each
+        value = np.asarray(value)
+        lines.append(
+            f"one training batch{key and ' ' + key}: shape {value.shape}, dtype {value.dtype}, "
+            f"values in [{value.min():.4g}, {value.max():.4g}] (raw; normalized in the model)"
+        )
     if spec.skipped:
         lines.append(f"skipped corrupt files: {len(spec.skipped)}")
     return "\n".join(lines)

@@ -12,6 +12,7 @@ from typing import Any
 
 from pipelines import plots, report
 from pipelines.config import ExperimentConfig, dump_config
+from pipelines.errors import UserError
 from pipelines.io import write_json, write_text
 from pipelines.run import Run, new_run_dir, run_all
 
@@ -21,10 +22,20 @@ def variants(cfg: ExperimentConfig) -> list[tuple[str, dict[str, Any]]]:
     keys = list(cfg.sweep)
     out = []
     for values in itertools.product(*(cfg.sweep[k] for k in keys)):
-        overrides = dict(zip(keys, values))
-        label = ",".join(f"{k.split('.')[-1]}={_short(v)}" for k, v in overrides.items())
-        out.append((label, overrides))
+        parts = [_part(k, v) for k, v in zip(keys, values)]
+        overrides = {path: value for _, over in parts for path, value in over.items()}
+        out.append((",".join(label for label, _ in parts), overrides))
     return out
+
+
+def _part(key: str, value: Any) -> tuple[str, dict[str, Any]]:
+    """(label, overrides) of one swept value. The key `variants` lists labelled sets of
+    overrides changed together: `variants: [{label: l2, train.l2: 1.0e-4}, ...]`."""
+    if key != "variants":
+        return f"{key.split('.')[-1]}={_short(value)}", {key: value}
+    if not isinstance(value, dict) or "label" not in value:
+        raise UserError(f"sweep.variants: each entry needs a `label` and overrides, got {value!r}")
+    return str(value["label"]), {k: v for k, v in value.items() if k != "label"}
 
 
 def _short(value: Any) -> str:
@@ -35,7 +46,10 @@ def _short(value: Any) -> str:
 
 def run_sweep(cfg: ExperimentConfig, run_dir: Path | None = None) -> list[tuple[str, Run]]:
     """Validate every variant first (a bad value fails before any training), then run."""
-    configs = [(label, cfg.with_overrides({**over, "sweep": {}})) for label, over in variants(cfg)]
+    configs = [
+        (label, cfg.with_overrides({**over, "sweep": {}, "claim": None}))  # claim: checked below
+        for label, over in variants(cfg)
+    ]
     run_dir = run_dir or new_run_dir(cfg)
     write_text(run_dir / "config.yaml", dump_config(cfg))
     runs = []
@@ -45,6 +59,14 @@ def run_sweep(cfg: ExperimentConfig, run_dir: Path | None = None) -> list[tuple[
         sub.mkdir(parents=True, exist_ok=True)
         runs.append((label, run_all(variant, sub)))
     summarize(cfg, runs, run_dir)
+    if cfg.published is not None:  # a paper's numbers beside the variants' (mean, spread)
+        from pipelines.sequence.compare import compare_sweep
+
+        compare_sweep(cfg, runs, run_dir)
+    if cfg.claim is not None:  # the recipe's claim, checked on the variants' metrics
+        from pipelines.claims import check_sweep
+
+        check_sweep(cfg, runs, run_dir)
     return runs
 
 

@@ -35,6 +35,9 @@ class Task:
         serving_outputs: model output -> dict returned by the exported `serve`.
         export: (run) -> exported folders; None uses the standard exporter
             (the assembled model behind a raw-input `serve` signature).
+        prepare_fit: (run) -> (the DataBundle `fit` trains on, extra callbacks);
+            None trains on run.bundle (generative tasks build denoising pairs and
+            add sample grids and a `val_fd` monitor).
         monitor, mode: the validation metric for best checkpoints.
     """
 
@@ -44,8 +47,10 @@ class Task:
     evaluate: Callable[[Run], dict[str, Any]]
     serving_outputs: Callable[[Any], dict[str, Any]]
     export: Callable[[Run], list[Path]] | None = None
+    prepare_fit: Callable[[Run], tuple[Any, list]] | None = None
     monitor: str = "val_loss"
     mode: str = "min"
+    data_tasks: tuple[str, ...] = ()  # the data (spec.task) it can train on; () = no check
 
 
 TASKS: Registry[Task] = Registry("task")
@@ -103,4 +108,11 @@ def task_for(model_task: str, spec: DataSpec) -> Task:
             f"the model is a {model_task!r} model but the data source gives "
             f"{spec.task!r} labels; pick a matching model or source option"
         )
-    return TASKS.get(model_task)
+    task = TASKS.get(model_task)
+    if task.data_tasks and spec.task not in task.data_tasks:
+        raise UserError(
+            f"the model is a {model_task!r} model but the data source gives {spec.task!r} "
+            f"examples; it trains on {' or '.join(task.data_tasks)} data (pick a matching "
+            "model, source or data.text.examples)"
+        )
+    return task

@@ -17,7 +17,9 @@ import keras
 from pipelines.callbacks import NanGuard
 from pipelines.config import ExperimentConfig, TrainConfig
 from pipelines.data.builder import DataBundle
+from pipelines.distribute_config import scaled_learning_rate
 from pipelines.errors import UserError
+from pipelines.loop import fit_function
 from pipelines.optimizers import learning_rate, make_optimizer, plateau_callback
 from pipelines.tasks import Task
 
@@ -31,13 +33,14 @@ def steps_per_epoch(cfg: ExperimentConfig, bundle: DataBundle) -> int:
 
 def build_optimizer(cfg: ExperimentConfig, steps: int) -> keras.optimizers.Optimizer:
     train = cfg.train
+    base_lr, warmup_epochs = scaled_learning_rate(train, cfg.data.batch_size)  # Goyal et al.
     lr = learning_rate(
         train.schedule.name,
-        train.optimizer.learning_rate,
+        base_lr,
         train.schedule.params,
         epochs=train.epochs,
         steps_per_epoch=steps,
-        warmup_epochs=train.schedule.warmup_epochs,
+        warmup_epochs=warmup_epochs,
     )
     return make_optimizer(train.optimizer.name, lr, train.optimizer.params)
 
@@ -107,13 +110,14 @@ def fit(
         UserError: the loss became NaN/inf (the last good weights are kept).
     """
     guard = NanGuard(run_dir / "checkpoints" / "last_good.weights.h5")
-    model.fit(
+    fit_function(model, cfg.train)(  # model.fit, or the multi-worker loop (pipelines/loop.py)
         bundle.train,
         validation_data=bundle.val,
         shuffle=False,  # the tf.data pipeline shuffles (seeded)
         epochs=cfg.train.epochs,
         steps_per_epoch=cfg.train.steps_per_epoch,
-        callbacks=callbacks(cfg.train, task, run_dir, guard) + list(extra_callbacks or []),
+        # extra callbacks first: they may add metrics (val_fd) that checkpoints monitor
+        callbacks=list(extra_callbacks or []) + callbacks(cfg.train, task, run_dir, guard),
         verbose=_verbosity(cfg.train.verbose),
     )
     if guard.tripped_at is not None:

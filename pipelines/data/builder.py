@@ -18,6 +18,7 @@ from pipelines.data.augment import INJECTED as AUG_INJECTED
 from pipelines.data.source import INJECTED, SOURCES, SourceData, Split
 from pipelines.data.spec import DataSpec
 from pipelines.data.transforms import fit_standardize
+from pipelines.distribute import auto_shard_policy
 from pipelines.errors import UserError
 from pipelines.registry import validate_params
 
@@ -53,8 +54,14 @@ def build(cfg: DataConfig, *, seed: int = 0) -> DataBundle:
             the requested split, mixed image sizes without `data.image_size`.
     """
     source = load_source(cfg)
+    if source.text:  # strings: vectorized by pipelines.data.text, fitted on train
+        from pipelines.data.text_bundle import build_text
+
+        return build_text(source, cfg, seed=seed)
     raw = _complete_splits(source, cfg, seed)
     raw = _filter_classes(raw, cfg, seed)
+    if cfg.train_on_val:
+        raw["train"] = _concat(raw["train"], raw["val"])
     class_names = source.class_names
     if cfg.classes is not None:
         class_names = [source.class_names[c] for c in cfg.classes]
@@ -136,6 +143,16 @@ def carve(
     return split.take(np.sort(keep)), split.take(np.sort(out))
 
 
+def _concat(a: Any, b: Any) -> Any:
+    """Two splits as one (in-memory splits, or ready datasets such as tfds')."""
+    if isinstance(a, Split) and isinstance(b, Split):
+        extras = {k: np.concatenate([a.extras[k], b.extras[k]]) for k in a.extras}
+        return Split(np.concatenate([a.x, b.x]), np.concatenate([a.y, b.y]), extras)
+    if isinstance(a, Split) or isinstance(b, Split):
+        raise UserError("data.train_on_val: train and val must both be in memory or both tfds")
+    return a.concatenate(b)
+
+
 def _filter_classes(raw: dict[str, Any], cfg: DataConfig, seed: int) -> dict[str, Any]:
     if cfg.classes is None and cfg.per_class is None:
         return raw
@@ -172,8 +189,13 @@ def _examples(split: Any, source: SourceData, cfg: DataConfig) -> tf.data.Datase
         ds = split
     if source.decode is not None:
         shape = source.element_shape  # known when every file has the same size
+
+        def decode(path, label):
+            image = source.decode(path)
+            return (tf.ensure_shape(image, shape) if shape else image), label
+
         ds = ds.map(
-            lambda p, y: (tf.ensure_shape(source.decode(p), shape) if shape else source.decode(p), y),
+            decode,
             num_parallel_calls=AUTOTUNE,
             deterministic=cfg.deterministic,
         )
@@ -236,7 +258,7 @@ def _batched(
                 ds = ds.map(fn, num_parallel_calls=AUTOTUNE, deterministic=False)
     options = tf.data.Options()
     options.deterministic = cfg.deterministic
-    options.experimental_distribute.auto_shard_policy = tf.data.experimental.AutoShardPolicy.DATA
+    options.experimental_distribute.auto_shard_policy = auto_shard_policy(ds)  # FILE or DATA
     return ds.with_options(options).prefetch(AUTOTUNE)
 
 

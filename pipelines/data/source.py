@@ -52,6 +52,7 @@ class SourceData:
         element_shape: shape of one decoded x when `x` holds paths.
         file_based: examples come from files (the auto-shard policy FILE applies).
         skipped: corrupt files skipped under `data.skip_corrupt`, by path.
+        text: x holds strings to vectorize (`pipelines.data.text_bundle` builds them).
     """
 
     splits: dict[str, Any]
@@ -62,6 +63,7 @@ class SourceData:
     element_shape: tuple[int, ...] | None = None
     file_based: bool = False
     skipped: list[str] = dataclasses.field(default_factory=list)
+    text: bool = False
 
 
 @dataclasses.dataclass(frozen=True)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pydantic
 import pytest
 import yaml
 
@@ -105,5 +106,5 @@ def test_missing_and_malformed_recipe_files(tmp_path):
 
 def test_config_is_frozen(make_config):
     cfg = make_config()
-    with pytest.raises(Exception):
+    with pytest.raises(pydantic.ValidationError):
         cfg.train.epochs = 5  # type: ignore[misc]

@@ -125,7 +125,8 @@ def test_image_folder_grey_and_colour(tmp_path):
     assert bundle.spec.input_shape == (10, 10, 1) and bundle.spec.class_names == ("cat", "dog")
     x, y = next(iter(bundle.test))
     assert float(np.max(x)) <= 255 and x.shape[1:] == (10, 10, 1)
-    cfg = cfg.model_copy(update={"params": {"path": str(_image_folder(tmp_path / "c", mode="RGB"))}})
+    colour = str(_image_folder(tmp_path / "c", mode="RGB"))
+    cfg = cfg.model_copy(update={"params": {"path": colour}})
     assert build(cfg).spec.input_shape == (10, 10, 3)
 
 

@@ -107,9 +107,9 @@ def test_cosine_decays_to_zero_and_step_drops():
 
 
 def test_plateau_schedule_adds_the_callback(make_config, tmp_path):
+    from pipelines.callbacks import NanGuard
     from pipelines.tasks import TASKS
     from pipelines.train import callbacks
-    from pipelines.callbacks import NanGuard
 
     cfg = make_config(train={"schedule": {"name": "plateau", "patience": 1}})
     cbs = callbacks(cfg.train, TASKS.get("classify"), tmp_path, NanGuard(tmp_path / "g.h5"))

@@ -1,0 +1,5 @@
+"""Hyperparameter and architecture search with KerasTuner, driven by recipes.
+
+`tuning.config` (the `tune:` section) must stay import-light: `pipelines.config`
+imports it. The search itself lives in `tuning.jobs`.
+"""

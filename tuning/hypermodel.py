@@ -1,0 +1,171 @@
+"""The KerasTuner `HyperModel` of a recipe: a trial is the recipe with sampled overrides.
+
+`build(hp)` samples (tuning/spaces.py), applies the values to the recipe with
+`cfg.with_overrides` (so a trial's config is validated like a recipe), and builds and
+compiles the model exactly as `dlzoo run` would (`pipelines.run.build_model`: the
+registered builder behind the data's normalization). `fit(hp, model, ...)` trains on
+the trial's data pipeline (its batch size may be a hyperparameter) and returns the
+metrics of the best epoch plus how many epochs ran, when the best one was, and the
+time and memory the trial took.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import math
+import time
+from typing import Any
+
+import keras
+import keras_tuner
+import numpy as np
+
+from pipelines.config import ExperimentConfig
+from pipelines.data.builder import DataBundle, build
+from tuning.spaces import recipe_sampler
+
+
+class TrialClock(keras.callbacks.Callback):
+    """Counts the epochs a trial trains and its wall-clock time."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.epochs = 0
+        self.start = time.perf_counter()
+
+    def on_epoch_end(self, epoch, logs=None) -> None:
+        self.epochs += 1
+
+    @property
+    def seconds(self) -> float:
+        return time.perf_counter() - self.start
+
+
+class RecipeHyperModel(keras_tuner.HyperModel):
+    """Search space and training of one recipe's `tune:` section.
+
+    Args:
+        cfg: the recipe (with its `tune` section).
+        verbose: Keras `fit` verbosity inside trials.
+    """
+
+    def __init__(self, cfg: ExperimentConfig, verbose: int = 0) -> None:
+        super().__init__(name=cfg.name, tunable=True)
+        if cfg.tune is None:
+            raise ValueError("RecipeHyperModel needs a recipe with a `tune:` section")
+        self.cfg = cfg
+        self.tune = cfg.tune
+        self.max_epochs = cfg.tune.max_epochs or cfg.train.epochs
+        self.verbose = verbose
+        self._sample = recipe_sampler(cfg.tune)
+        # The last trial's data pipelines, reused while the data section is unchanged;
+        # one entry only, so a search over batch sizes does not accumulate pipelines.
+        self._data: tuple[str, DataBundle] | None = None
+        self._declaring = False
+
+    @contextlib.contextmanager
+    def declaring(self):
+        """While open, `build` only samples: KerasTuner calls `build` once per
+        conditional branch to discover the search space, and sampling is enough for
+        that (no data read, no model built: a family space would build them all)."""
+        self._declaring = True
+        try:
+            yield
+        finally:
+            self._declaring = False
+
+    def overrides(self, hp: keras_tuner.HyperParameters) -> dict[str, Any]:
+        """The recipe changes of this trial (what best_config.yaml applies)."""
+        return self._sample(hp)
+
+    def trial_config(self, hp: keras_tuner.HyperParameters) -> ExperimentConfig:
+        """The recipe a trial runs: sampled values applied, no tune section."""
+        from pipelines.run import resolve
+
+        overrides = {"tune": None, "train.epochs": self.max_epochs, **self.overrides(hp)}
+        return resolve(self.cfg.with_overrides(overrides))
+
+    def data(self, cfg: ExperimentConfig) -> DataBundle:
+        key = json.dumps([cfg.seed, cfg.data.model_dump(mode="json")], sort_keys=True)
+        if self._data is None or self._data[0] != key:
+            self._data = None  # drop the old pipelines before building new ones
+            self._data = (key, build(cfg.data, seed=cfg.seed))
+        return self._data[1]
+
+    def build(self, hp: keras_tuner.HyperParameters) -> keras.Model:
+        from pipelines.run import build_model
+
+        if self._declaring:
+            self.overrides(hp)
+            return None
+        cfg = self.trial_config(hp)
+        keras.utils.set_random_seed(cfg.seed)
+        bundle = self.data(cfg)
+        model, _ = build_model(cfg, bundle.spec)
+        # Create the metric, loss and optimizer state now, outside any traced
+        # function: Keras otherwise creates it inside the first train step, and
+        # TensorFlow keeps those graphs alive after the model is gone (the bulk of
+        # the growth per trial, keras-tuner #873). This is what Keras itself does
+        # under a distribution strategy (Trainer._symbolic_build). The optimizer
+        # slots also let Hyperband's next round load them with the weights.
+        model._symbolic_build(data_batch=next(iter(bundle.train)))
+        return model
+
+    def fit(self, hp, model, *args, callbacks=None, epochs=None, initial_epoch=0, **kwargs):
+        """Train one trial; returns the best epoch's metrics and the trial's costs."""
+        cfg = self.trial_config(hp)
+        bundle = self.data(cfg)
+        clock = TrialClock()
+        history = model.fit(
+            bundle.train,
+            validation_data=bundle.val,
+            shuffle=False,  # the tf.data pipeline shuffles (seeded)
+            epochs=epochs or self.max_epochs,
+            initial_epoch=initial_epoch,
+            steps_per_epoch=cfg.train.steps_per_epoch,
+            callbacks=self._callbacks(bundle, clock) + list(callbacks or []),
+            verbose=self.verbose,
+        )
+        return self.summarize(history, clock)
+
+    def _callbacks(self, bundle: DataBundle, clock: TrialClock) -> list:
+        # Order matters: the robust accuracy is added to the epoch logs before
+        # early stopping and KerasTuner's callbacks (best-epoch checkpoint) read them.
+        out: list[keras.callbacks.Callback] = []
+        if self.tune.robustness is not None:
+            from tuning.robust import RobustAccuracy
+
+            out.append(RobustAccuracy(bundle, self.tune.robustness))
+        out += [clock, keras.callbacks.TerminateOnNaN()]
+        if self.tune.early_stopping is not None:
+            out.append(
+                keras.callbacks.EarlyStopping(
+                    monitor=self.tune.objective,
+                    mode=self.tune.resolved_direction,
+                    patience=self.tune.early_stopping.patience,
+                    min_delta=self.tune.early_stopping.min_delta,
+                )
+            )
+        return out
+
+    def summarize(self, history: keras.callbacks.History, clock: TrialClock) -> dict[str, float]:
+        """The best epoch's metrics (by the objective) plus the trial's costs."""
+        import psutil
+
+        logs = history.history
+        values = np.asarray(logs.get(self.tune.objective, [math.nan]), dtype=float)
+        if np.isnan(values).all():
+            best = len(values) - 1
+        else:
+            best = int(np.nanargmax(values) if self.tune.resolved_direction == "max"
+                       else np.nanargmin(values))
+        metrics = {k: float(v[best]) for k, v in logs.items() if len(v) > best}
+        metrics.setdefault(self.tune.objective, math.nan)
+        metrics.update(
+            epochs=float(clock.epochs),
+            best_epoch=float(history.epoch[best] + 1 if history.epoch else 0),
+            seconds=clock.seconds,
+            rss_mb=psutil.Process().memory_info().rss / 2**20,
+        )
+        return metrics

@@ -1,0 +1,170 @@
+"""What a search leaves in its run folder: results.csv/.md, the score plot,
+best_config.yaml (and one replay recipe per Pareto-front trial), the report.
+
+Everything is read back from the KerasTuner oracle (its trial files), so the same
+code writes the results of a local, resumed or distributed search.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from pathlib import Path
+from typing import Any
+
+import keras_tuner
+import yaml
+
+from pipelines import report
+from pipelines.config import ExperimentConfig, dump_config
+from pipelines.io import write_text
+from tuning import plots
+from tuning.hypermodel import RecipeHyperModel
+from tuning.robust import ROBUST_METRIC, pareto_front
+
+COSTS = ("epochs", "best_epoch", "seconds", "rss_mb")
+
+
+def trial_rows(oracle: keras_tuner.Oracle, objective: str) -> list[dict[str, Any]]:
+    """One row per trial in start order: id, status, hyperparameters, score, costs."""
+    rows = []
+    for trial_id in oracle.start_order:
+        trial = oracle.trials[trial_id]
+        values = trial.hyperparameters.values
+        row: dict[str, Any] = {"trial": trial_id, "status": trial.status}
+        if "tuner/epochs" in values:  # Hyperband: the round's epochs, from which trial
+            row["round"] = f"{values['tuner/initial_epoch']}->{values['tuner/epochs']}"
+            row["from"] = values.get("tuner/trial_id") or ""
+        row.update({k: v for k, v in values.items() if not k.startswith("tuner/")})
+        row["score"] = trial.score
+        for name in (objective, "val_accuracy", "val_loss", ROBUST_METRIC, *COSTS):
+            if trial.metrics.exists(name) and name not in row:
+                row[name] = trial.metrics.get_last_value(name)
+        rows.append(row)
+    return rows
+
+
+def columns(rows: list[dict[str, Any]]) -> list[str]:
+    out: list[str] = []
+    for row in rows:
+        out += [k for k in row if k not in out]
+    return out
+
+
+def to_csv(rows: list[dict[str, Any]]) -> str:
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=columns(rows), restval="")
+    writer.writeheader()
+    writer.writerows(rows)
+    return buffer.getvalue()
+
+
+def completed(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [r for r in rows if r["status"] == "COMPLETED" and r["score"] is not None]
+
+
+def ranked(rows: list[dict[str, Any]], direction: str) -> list[dict[str, Any]]:
+    return sorted(completed(rows), key=lambda r: r["score"], reverse=direction == "max")
+
+
+def replay_config(
+    hypermodel: RecipeHyperModel, trial: keras_tuner.engine.trial.Trial, *, suffix: str
+) -> ExperimentConfig:
+    """A complete recipe (no tune section) that retrains `trial`'s configuration.
+
+    From scratch, with the recipe's seed, for the epoch count at which the trial
+    reached its best score; with `refit_on_val`, on train+validation, without
+    checkpoint selection or early stopping (no held-out validation is left to
+    select on). It evaluates on the test split, which no trial used, and exports.
+    """
+    cfg = hypermodel.trial_config(trial.hyperparameters)
+    best_epoch = int(trial.metrics.get_last_value("best_epoch") or hypermodel.max_epochs)
+    overrides: dict[str, Any] = {
+        "name": f"{hypermodel.cfg.name}_{suffix}",
+        "description": (
+            f"Replay of trial {trial.trial_id} of the search `{hypermodel.cfg.name}` "
+            f"({hypermodel.tune.objective} {trial.score:.4g})."
+        ),
+        "train.epochs": max(best_epoch, 1),
+        "evaluate.enabled": True,
+        "export.enabled": True,
+        "export.name": f"{hypermodel.cfg.name}_{suffix}",
+    }
+    if hypermodel.tune.refit_on_val:
+        overrides.update(
+            {"data.train_on_val": True, "train.checkpoint": False, "train.early_stopping": None}
+        )
+    return cfg.with_overrides(overrides)
+
+
+def write_replays(
+    hypermodel: RecipeHyperModel, oracle, rows: list[dict[str, Any]], run_dir: Path
+) -> dict[str, Any]:
+    """best_config.yaml (+ pareto/<trial>.yaml); returns what the report needs."""
+    tune = hypermodel.tune
+    best_rows = ranked(rows, tune.resolved_direction)
+    if not best_rows:
+        return {}
+    best = oracle.trials[best_rows[0]["trial"]]
+    cfg = replay_config(hypermodel, best, suffix="best")
+    write_text(run_dir / "best_config.yaml", _header(best, cfg) + _recipe_yaml(cfg))
+    out: dict[str, Any] = {"best": best, "best_config": cfg, "front": []}
+    if tune.robustness is not None:
+        out["front"] = _front(rows)
+        for row in out["front"]:
+            trial = oracle.trials[row["trial"]]
+            front_cfg = replay_config(hypermodel, trial, suffix=f"trial{trial.trial_id}")
+            path = run_dir / "pareto" / f"trial_{trial.trial_id}.yaml"
+            write_text(path, _header(trial, front_cfg) + _recipe_yaml(front_cfg))
+            row["replay"] = path.relative_to(run_dir).as_posix()
+    return out
+
+
+def _front(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    done = [r for r in completed(rows) if ROBUST_METRIC in r and "val_accuracy" in r]
+    points = [(r["val_accuracy"], r[ROBUST_METRIC]) for r in done]
+    return [dict(done[i]) for i in pareto_front(points)]  # copies: they get a replay column
+
+
+def _recipe_yaml(cfg: ExperimentConfig) -> str:
+    """The config as a recipe, without the (empty) tune section."""
+    raw = yaml.safe_load(dump_config(cfg))
+    raw.pop("tune", None)
+    return yaml.safe_dump(raw, sort_keys=False)
+
+
+def _header(trial, cfg: ExperimentConfig) -> str:
+    where = "train+validation" if cfg.data.train_on_val else "train"
+    return (
+        f"# Written by `dlzoo tune`: trial {trial.trial_id}'s hyperparameters, retrained "
+        f"from scratch\n# on {where} for {cfg.train.epochs} epochs with seed {cfg.seed}. "
+        f"Replay: dlzoo run <this file>\n"
+    )
+
+
+def write_tables(rows: list[dict[str, Any]], run_dir: Path) -> None:
+    write_text(run_dir / "results.csv", to_csv(rows))
+    write_text(run_dir / "results.md", report.table(rows, columns(rows)))
+
+
+def score_plot(rows: list[dict[str, Any]], run_dir: Path, tune) -> Path:
+    return plots.score_vs_trial(
+        [r["score"] if r["status"] == "COMPLETED" else None for r in rows],
+        run_dir / "plots" / "score_vs_trial.png",
+        objective=tune.objective,
+        direction=tune.resolved_direction,
+        epochs=[r.get("epochs") for r in rows],
+    )
+
+
+def pareto_plot(front: list[dict[str, Any]], rows: list[dict[str, Any]], run_dir: Path, tune):
+    done = [r for r in completed(rows) if ROBUST_METRIC in r]
+    index = {r["trial"]: i for i, r in enumerate(done)}
+    return plots.pareto(
+        [r["val_accuracy"] for r in done],
+        [r[ROBUST_METRIC] for r in done],
+        [index[r["trial"]] for r in front],
+        [r["trial"] for r in done],
+        run_dir / "plots" / "pareto.png",
+        attack=f"{tune.robustness.attack} eps={tune.robustness.epsilon:g}",
+    )
