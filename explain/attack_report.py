@@ -179,7 +179,8 @@ def _comparison(curves: dict[str, list[dict]], eps: float, metrics: dict) -> lis
             if np.isclose(r["epsilon"], eps) and r["attack"] != "pgd_l2":
                 row[f"{r['attack']} accuracy @ {eps:g}"] = r["accuracy"]
                 errors[(name, r["attack"])] = 1 - r["accuracy"]
-                metrics[f"compare_{name}_{r['attack']}_error@{eps:g}"] = 1 - r["accuracy"]
+                key = name.replace(" ", "_")  # "adversarially trained": metric keys have no spaces
+                metrics[f"compare_{key}_{r['attack']}_error@{eps:g}"] = 1 - r["accuracy"]
         table_rows.append(row)
     names = list(curves)
     lines = [f"\n### Clean vs robust model (epsilon {eps:g})\n", table(table_rows)]

@@ -7,6 +7,7 @@ from __future__ import annotations
 import dataclasses
 import datetime
 import json
+import shutil
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -127,9 +128,15 @@ def train_in_process(cfg: ExperimentConfig, run_dir: Path | None = None) -> Run:
     from pipelines.transfer import finetune, with_pretrained  # pretrain:, train.finetune
 
     cfg = with_pretrained(resolve(cfg))
+    fresh = run_dir is None
     run_dir = run_dir or new_run_dir(cfg)
     write_text(run_dir / "config.yaml", dump_config(cfg))
-    run = prepare(cfg, run_dir)
+    try:
+        run = prepare(cfg, run_dir)
+    except UserError:
+        if fresh:  # bad data or strategy: nothing ran, so leave no run folder behind
+            shutil.rmtree(run_dir, ignore_errors=True)
+        raise
     run.bundle.spec.save(run_dir / "spec.json")
     report.section(run_dir, "overview", overview_markdown(cfg, run))
     task_fit = run.task.prepare_fit

@@ -161,7 +161,9 @@ def bad_inputs(tmp: Path) -> dict:
             except SystemExit as stop:
                 code = stop.code
         trained = sorted(str(p.relative_to(tmp)) for p in tmp.rglob("history.csv"))
-        out[name] = {"code": code, "message": err.getvalue()[-600:], "trained": trained}
+        runs = sorted(str(p.relative_to(tmp)) for p in (tmp / "runs").glob("*/*"))
+        out[name] = {"code": code, "message": err.getvalue()[-600:], "trained": trained,
+                     "run_folders": runs}
     return out
 
 

@@ -84,7 +84,7 @@ def test_user_errors_exit_2_with_one_message(tmp_path, capsys, args, expected):
     assert dlzoo(*args) == 2
     err = capsys.readouterr().err
     assert expected in err and "Traceback" not in err
-    assert not list((tmp_path / "runs").glob("*/*/model.weights.h5"))
+    assert not list((tmp_path / "runs").glob("*/*"))  # no run folder, not even a config
 
 
 def test_listing_commands(capsys):

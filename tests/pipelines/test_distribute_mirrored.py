@@ -70,4 +70,5 @@ def test_distribution_mistakes_stop_the_cli_before_training(tmp_path):
         assert case["code"] == 2, (name, case)
         assert re.search(pattern, case["message"], re.S), (name, case)
         assert case["trained"] == [], name  # stopped before any training
+        assert case["run_folders"] == [], name  # and left no run folder behind
         assert "Traceback" not in case["message"]
