@@ -146,8 +146,13 @@ def predict(model_path: Path, texts: tuple[str, ...], files: tuple[Path, ...]) -
     model = ExportedModel(model_path)
     rows = predict_texts(model, list(texts)) if texts else []
     rows += predict_files(model, list(files)) if files else []
-    for row in rows:
-        click.echo(f"{row['input']}\t{row['class']}\t{row['confidence']:.4f}")
+    for row in rows:  # one line per input: generated text may hold tabs and newlines
+        click.echo(f"{_one_line(row['input'])}\t{_one_line(row['class'])}\t"
+                   f"{row['confidence']:.4f}")
+
+
+def _one_line(text) -> str:
+    return str(text).replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n")
 
 
 @cli.command("models")

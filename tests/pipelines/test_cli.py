@@ -111,3 +111,10 @@ def test_console_script_help_is_quick_and_exit_codes():
     bad = subprocess.run([sys.executable, "-m", "pipelines.cli", "run"], capture_output=True,
                          text=True)
     assert bad.returncode == 2 and "Missing argument" in bad.stderr
+
+
+def test_predict_prints_one_line_per_input_even_for_generated_text():
+    from pipelines.cli import _one_line
+
+    assert _one_line("to be\nor not\tto be") == "to be\\nor not\\tto be"
+    assert "\n" not in _one_line("a\\nb\n") and _one_line("a\\b") == "a\\\\b"
