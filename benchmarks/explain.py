@@ -25,10 +25,9 @@ import time
 from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-# `python benchmarks/explain.py` puts benchmarks/ first on sys.path, where this file
-# would shadow the `explain` package: look in the repository root instead.
-_HERE, _ROOT = Path(__file__).resolve().parent, Path(__file__).resolve().parents[1]
-sys.path[:] = [str(_ROOT)] + [p for p in sys.path if Path(p or ".").resolve() != _HERE]
+# Run as a script, benchmarks/ comes first on sys.path, where this file would shadow
+# the `explain` package: the repository root goes first.
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import keras  # noqa: E402
 import numpy as np  # noqa: E402

@@ -21,10 +21,14 @@ import json
 import os
 import platform
 import statistics
+import sys
 import time
 from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+# Run as a script, benchmarks/ comes first on sys.path, and benchmarks/explain.py,
+# tuning.py and models.py would shadow the project's packages: the root goes first.
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import keras  # noqa: E402
 import tensorflow as tf  # noqa: E402

@@ -111,6 +111,9 @@ def write_replays(
     out: dict[str, Any] = {"best": best, "best_config": cfg, "front": []}
     if tune.robustness is not None:
         out["front"] = _front(rows)
+        # Rewritten after every trial: a trial that has left the front loses its file.
+        for old in (run_dir / "pareto").glob("trial_*.yaml"):
+            old.unlink()
         for row in out["front"]:
             trial = oracle.trials[row["trial"]]
             front_cfg = replay_config(hypermodel, trial, suffix=f"trial{trial.trial_id}")

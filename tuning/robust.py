@@ -44,12 +44,19 @@ class RobustAccuracy(keras.callbacks.Callback):
         self.input_range = tuple(bundle.spec.input_range)
         self.x, self.y = _examples(bundle, cfg.max_examples)
 
+    def on_train_begin(self, logs=None) -> None:
+        # One scorer per trial: it compiles the attack's and the prediction's
+        # tf.functions once; a new one every epoch would retrace them every epoch.
+        from explain.adapter import as_scorer
+
+        self._scorer = as_scorer(self.model, input_range=self.input_range)
+
     def on_epoch_end(self, epoch, logs=None) -> None:
         if logs is None:
             return
         logs[ROBUST_METRIC] = float(
             self._measure(
-                self.model,
+                self._scorer,
                 self.x,
                 self.y,
                 attack=self.cfg.attack,

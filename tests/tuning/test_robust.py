@@ -47,3 +47,38 @@ def test_robust_search_logs_attacked_accuracy_and_writes_the_front(tune_recipe):
         assert load_recipe(file).tune is None
     report = (outcome.run_dir / "report.md").read_text()
     assert "Pareto front" in report and (outcome.run_dir / "plots" / "pareto.png").exists()
+
+    # Results are rewritten after every trial and the front changes as trials finish:
+    # a trial that left the front must not keep its replay file. Simulated with a
+    # file for a trial not on the front; the same command again rewrites the results.
+    stale = outcome.run_dir / "pareto" / "trial_99.yaml"
+    stale.write_text(front_files[0].read_text())
+    again = run_search(cfg, recipe=str(path))  # nothing left to run: outputs only
+    assert not stale.exists()
+    assert sorted((again.run_dir / "pareto").glob("trial_*.yaml")) == front_files
+
+
+def test_robust_accuracy_builds_one_scorer_per_trial(make_config, monkeypatch):
+    """The attacked accuracy reuses one scorer (its compiled tf.functions) across a
+    trial's epochs instead of retracing a new one every epoch."""
+    import explain.adapter
+    from pipelines.data.builder import build
+    from pipelines.run import build_model
+    from tuning.config import RobustObjective
+    from tuning.robust import ROBUST_METRIC, RobustAccuracy
+
+    cfg = make_config()
+    bundle = build(cfg.data, seed=0)
+    model, _ = build_model(cfg, bundle.spec)
+    made, real = [], explain.adapter.KerasScorer.__init__
+
+    def counting_init(self, *args, **kwargs):
+        made.append(self)
+        real(self, *args, **kwargs)
+
+    monkeypatch.setattr(explain.adapter.KerasScorer, "__init__", counting_init)
+    robust = RobustAccuracy(bundle, RobustObjective(epsilon=2.0, max_examples=32))
+    history = model.fit(bundle.train, validation_data=bundle.val, epochs=3, verbose=0,
+                        callbacks=[robust])
+    assert len(history.history[ROBUST_METRIC]) == 3
+    assert len(made) == 1
