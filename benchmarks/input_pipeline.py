@@ -34,7 +34,7 @@ import keras  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
 from pipelines.config import validate_config  # noqa: E402
-from pipelines.data.builder import build, load_source  # noqa: E402
+from pipelines.data.builder import augmentations, build, load_source  # noqa: E402
 from pipelines.run import build_model  # noqa: E402
 
 RESULTS = Path(__file__).parent / "results" / "input_pipeline.json"
@@ -50,13 +50,17 @@ def recipe(data_dir: str | None, batch_size: int, augment: bool) -> dict:
             "train": {"epochs": 1, "verbose": 0}}
 
 
-def naive_dataset(cfg, seed: int) -> tf.data.Dataset:
-    """The textbook slow pipeline: per-example work in sequence, nothing overlapped."""
+def naive_dataset(cfg, spec, seed: int) -> tf.data.Dataset:
+    """The textbook slow pipeline doing the same work: per-example decoding and resizing
+    in sequence every epoch (no cache), the same augmentations, nothing overlapped."""
     split = load_source(cfg.data).splits["train"]
     ds = tf.data.Dataset.from_tensor_slices((split.x, split.y))
     ds = ds.shuffle(10_000, seed=seed)
     ds = ds.map(lambda x, y: (tf.image.resize(tf.cast(x, tf.float32), (32, 32)), y))
-    return ds.batch(cfg.data.batch_size, drop_remainder=True)
+    ds = ds.batch(cfg.data.batch_size, drop_remainder=True)
+    for fn in augmentations(cfg.data, spec, seed):
+        ds = ds.map(fn)
+    return ds
 
 
 def materialized(ds: tf.data.Dataset, steps: int) -> tf.data.Dataset:
@@ -79,7 +83,7 @@ def measure(args: argparse.Namespace, augment: bool) -> dict:
     bundle = build(cfg.data, seed=0)
     real = bundle.train
     memory = materialized(bundle.train, args.steps)
-    naive = naive_dataset(cfg, seed=0)
+    naive = naive_dataset(cfg, bundle.spec, seed=0)
     keras.utils.set_random_seed(0)
     model, _ = build_model(cfg, bundle.spec)
     for ds in (real, memory, naive):  # compile the step and fill caches once

@@ -10,7 +10,7 @@ seconds, peak RSS (ru_maxrss) and its growth over the process after imports.
 
 Usage:
   python benchmarks/models.py [--steps 10] [--batch 32] [--models resnet20,vgg11]
-Writes benchmarks/results/models.json.
+Writes benchmarks/results/models.json (with --models, only those rows are replaced).
 """
 
 from __future__ import annotations
@@ -78,7 +78,7 @@ def measure(name: str, steps: int, batch: int) -> dict:
         "model": name,
         "task": task_name,
         "input": [size, size, 3],
-        "params": int(model.count_params()),
+        "params": int(core.count_params()),  # the network (a task wrapper may be unbuilt)
         "images_per_s": round(batch * steps / elapsed, 1),
         "ms_per_step": round(1000 * elapsed / steps, 1),
         "build_s": round(built, 2),
@@ -123,6 +123,10 @@ def main() -> None:
         else:
             rows.append(json.loads(done.stdout.strip().splitlines()[-1]))
         print(json.dumps(rows[-1]), flush=True)
+    if args.models and RESULTS.exists():  # a partial rerun updates those models' rows
+        fresh = {row["model"]: row for row in rows}
+        old = json.loads(RESULTS.read_text())["models"]
+        rows = [fresh.pop(row["model"], row) for row in old] + list(fresh.values())
     write(rows, args)
 
 

@@ -240,14 +240,7 @@ def _batched(
         ds = ds.shuffle(buffer, seed=seed, reshuffle_each_iteration=True)
     ds = ds.batch(cfg.batch_size)
     if name == "train":
-        for i, (aug_name, params) in enumerate(cfg.augment.items()):
-            factory = AUGMENTATIONS.get(aug_name)
-            kwargs = validate_params(
-                factory, params, where=f"data.augment.{aug_name}", skip=AUG_INJECTED
-            )
-            fn = factory(
-                input_range=spec.input_range, seed=seed + i, num_classes=spec.num_classes, **kwargs
-            )
+        for fn in augmentations(cfg, spec, seed):
             # Keras' random layers draw from a stateful SeedGenerator: parallel calls
             # would interleave its state updates in any order, so a deterministic
             # pipeline maps them one batch at a time (still overlapped with training
@@ -260,6 +253,22 @@ def _batched(
     options.deterministic = cfg.deterministic
     options.experimental_distribute.auto_shard_policy = auto_shard_policy(ds)  # FILE or DATA
     return ds.with_options(options).prefetch(AUTOTUNE)
+
+
+def augmentations(cfg: DataConfig, spec: DataSpec, seed: int) -> list:
+    """The `(x, y) -> (x, y)` batch functions of `cfg.augment`, in the recipe's order."""
+    out = []
+    for i, (aug_name, params) in enumerate(cfg.augment.items()):
+        factory = AUGMENTATIONS.get(aug_name)
+        kwargs = validate_params(
+            factory, params, where=f"data.augment.{aug_name}", skip=AUG_INJECTED
+        )
+        out.append(
+            factory(
+                input_range=spec.input_range, seed=seed + i, num_classes=spec.num_classes, **kwargs
+            )
+        )
+    return out
 
 
 def _size(split: Any) -> int:
