@@ -31,6 +31,17 @@ from pipelines.io import write_json
 IMAGE_RANK = 3
 
 
+def run_metadata(run) -> dict[str, Any]:
+    """Where an export came from, for its metadata.json: recipe, run folder, the
+    resolved config and the run's numeric metrics (every exporter records these)."""
+    return {
+        "recipe": run.cfg.name,
+        "run_dir": str(run.run_dir),
+        "config": run.cfg.model_dump(mode="json"),
+        "metrics": {k: v for k, v in run.metrics.items() if isinstance(v, (int, float))},
+    }
+
+
 def next_version(root: Path) -> int:
     versions = [int(p.name) for p in root.glob("*") if p.is_dir() and p.name.isdigit()]
     return max(versions, default=0) + 1

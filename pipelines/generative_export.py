@@ -22,7 +22,7 @@ import tensorflow as tf
 
 from pipelines import generative_sampling as gs
 from pipelines import report
-from pipelines.export import export_model
+from pipelines.export import export_model, run_metadata
 from pipelines.io import write_json
 
 PROBE = 16  # examples in the reload check
@@ -111,8 +111,7 @@ def export_generative(run) -> list[Path]:
 def _metadata(run, role: str) -> dict[str, Any]:
     cfg, model, spec = run.cfg, run.model, run.bundle.spec
     return {
-        "recipe": cfg.name,
-        "run_dir": str(run.run_dir),
+        **run_metadata(run),
         "model": cfg.model.name,
         "role": role,
         "prior": prior_metadata(model),
@@ -120,8 +119,6 @@ def _metadata(run, role: str) -> dict[str, Any]:
         "image_shape": list(spec.input_shape),
         "image_range": list(spec.input_range),
         "image_dtype": "float32 (raw range, not rounded)",
-        "config": cfg.model_dump(mode="json"),
-        "metrics": {k: v for k, v in run.metrics.items() if isinstance(v, (int, float))},
     }
 
 

@@ -189,7 +189,7 @@ def export(run: Run) -> list[Path]:
 
 def export_standard(run: Run) -> Path:
     """The assembled model behind a raw-input `serve` signature."""
-    from pipelines.export import export_model
+    from pipelines.export import export_model, run_metadata
 
     cfg = run.cfg
     sample = next(iter(run.bundle.test))[0].numpy()[:16]
@@ -202,12 +202,7 @@ def export_standard(run: Run) -> Path:
         outputs=run.task.serving_outputs,
         sample=sample,
         tolerance=cfg.export.tolerance,
-        metadata={
-            "recipe": cfg.name,
-            "run_dir": str(run.run_dir),
-            "config": cfg.model_dump(mode="json"),
-            "metrics": {k: v for k, v in run.metrics.items() if isinstance(v, (int, float))},
-        },
+        metadata=run_metadata(run),
     )
     run.metrics["export_path"] = str(path)
     write_json(run.run_dir / "metrics.json", run.metrics)

@@ -150,7 +150,7 @@ def export_text(
     metadata: dict[str, Any] | None = None,
 ) -> Path:
     """Write `serving` (strings in) as a reload-checked SavedModel of the run."""
-    from pipelines.export import export_model
+    from pipelines.export import export_model, run_metadata
 
     cfg = run.cfg
     samples_array = np.array([str(s) for s in samples])
@@ -165,10 +165,7 @@ def export_text(
         sample=samples_array,
         tolerance=cfg.export.tolerance,
         metadata={
-            "recipe": cfg.name,
-            "run_dir": str(run.run_dir),
-            "config": cfg.model_dump(mode="json"),
-            "metrics": {k: v for k, v in run.metrics.items() if isinstance(v, (int, float))},
+            **run_metadata(run),
             "text": {"input": "one string per example", **(metadata or {})},
         },
     )
