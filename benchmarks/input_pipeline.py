@@ -38,7 +38,7 @@ import keras  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
 from pipelines.config import validate_config  # noqa: E402
-from pipelines.data.builder import augmentations, build, load_source  # noqa: E402
+from pipelines.data.builder import augmentations, build  # noqa: E402
 from pipelines.run import build_model  # noqa: E402
 
 RESULTS = Path(__file__).parent / "results" / "input_pipeline.json"
@@ -58,15 +58,17 @@ def recipe(data_dir: str | None, batch_size: int, augment: bool) -> dict:
             "train": {"epochs": 1, "verbose": 0}}
 
 
-def naive_dataset(cfg, spec, seed: int) -> tf.data.Dataset:
-    """The textbook slow pipeline doing the same work: per-example decoding and resizing
-    in sequence every epoch (no cache), the same augmentations, nothing overlapped."""
-    split = load_source(cfg.data).splits["train"]
+def naive_dataset(cfg, bundle, seed: int) -> tf.data.Dataset:
+    """The textbook slow pipeline doing the same work on the same training examples:
+    per-example resizing in sequence every epoch (no cache), the same augmentations,
+    nothing overlapped."""
+    split = bundle.raw["train"]  # already read by `build`: no second read of the files
+    size = cfg.data.image_size
     ds = tf.data.Dataset.from_tensor_slices((split.x, split.y))
-    ds = ds.shuffle(10_000, seed=seed)
-    ds = ds.map(lambda x, y: (tf.image.resize(tf.cast(x, tf.float32), (32, 32)), y))
+    ds = ds.shuffle(cfg.data.shuffle_buffer, seed=seed)
+    ds = ds.map(lambda x, y: (tf.image.resize(tf.cast(x, tf.float32), size), y))
     ds = ds.batch(cfg.data.batch_size, drop_remainder=True)
-    for fn in augmentations(cfg.data, spec, seed):
+    for fn in augmentations(cfg.data, bundle.spec, seed):
         ds = ds.map(fn)
     return ds
 
@@ -107,7 +109,7 @@ def measure(args: argparse.Namespace, augment: bool) -> dict:
     bundle = build(cfg.data, seed=0)
     real = bundle.train
     memory = materialized(bundle.train, args.steps)
-    naive = naive_dataset(cfg, bundle.spec, seed=0)
+    naive = naive_dataset(cfg, bundle, seed=0)
     keras.utils.set_random_seed(0)
     model, _ = build_model(cfg, bundle.spec)
     # The first epoch decodes, resizes and fills the cache (an iterator that stops
