@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint bench clean
+.PHONY: demo test test-robust lint bench clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -18,6 +18,18 @@ demo: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -n 2 --durations=15
+
+# The learning tests at seeds 0-4, each with oneDNN on and off, then the margins table
+# (tests/MARGINS.md). Not what CI runs: about 40 minutes on 2 cores.
+MARGINS_LOG := runs/margins.jsonl
+test-robust: $(STAMP)
+	mkdir -p runs && rm -f $(MARGINS_LOG)
+	status=0; for seed in 0 1 2 3 4; do for onednn in 1 0; do \
+	  echo "== DLZOO_TEST_SEED=$$seed TF_ENABLE_ONEDNN_OPTS=$$onednn"; \
+	  DLZOO_TEST_SEED=$$seed TF_ENABLE_ONEDNN_OPTS=$$onednn DLZOO_MARGINS_LOG=$(CURDIR)/$(MARGINS_LOG) \
+	    $(BIN)/python -m pytest -n 2 -q -m learning || status=1; \
+	done; done; \
+	$(BIN)/python -m tests.margins $(MARGINS_LOG) || status=1; exit $$status
 
 lint: $(STAMP)
 	$(BIN)/ruff check pipelines models tuning explain tests benchmarks

@@ -17,6 +17,7 @@ import keras
 from pipelines.callbacks import NanGuard
 from pipelines.config import ExperimentConfig, TrainConfig
 from pipelines.data.builder import DataBundle
+from pipelines.data.epochs import EpochSeeds
 from pipelines.distribute_config import scaled_learning_rate
 from pipelines.errors import UserError
 from pipelines.loop import fit_function
@@ -117,7 +118,11 @@ def fit(
         epochs=cfg.train.epochs,
         steps_per_epoch=cfg.train.steps_per_epoch,
         # extra callbacks first: they may add metrics (val_fd) that checkpoints monitor
-        callbacks=list(extra_callbacks or []) + callbacks(cfg.train, task, run_dir, guard),
+        callbacks=[
+            *epoch_seeds(bundle),
+            *(extra_callbacks or []),
+            *callbacks(cfg.train, task, run_dir, guard),
+        ],
         verbose=_verbosity(cfg.train.verbose),
     )
     if guard.tripped_at is not None:
@@ -136,6 +141,11 @@ def fit(
     if cfg.train.checkpoint and best.exists() and not cfg.train.early_stopping:
         model.load_weights(best)
     return read_history(run_dir / "history.csv")
+
+
+def epoch_seeds(bundle: DataBundle) -> list[keras.callbacks.Callback]:
+    """The data's per-epoch order and augmentation draws, from (seed, epoch)."""
+    return [EpochSeeds(bundle.order)] if bundle.order is not None else []
 
 
 def read_history(path: Path) -> dict[str, list[float]]:

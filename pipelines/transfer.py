@@ -115,7 +115,7 @@ def finetune(run: Run, bundle: DataBundle) -> dict[str, list[float]]:
 def _fit_more(run: Run, bundle: DataBundle, epochs: int) -> dict[str, list[float]]:
     """`epochs` more epochs, appended to the run's history, checkpoints and NaN guard."""
     from pipelines.callbacks import NanGuard
-    from pipelines.train import callbacks, read_history
+    from pipelines.train import callbacks, epoch_seeds, read_history
 
     cfg, run_dir = run.cfg, run.run_dir
     done = len(next(iter(run.history.values()), []))
@@ -128,7 +128,7 @@ def _fit_more(run: Run, bundle: DataBundle, epochs: int) -> dict[str, list[float
         initial_epoch=done,
         epochs=done + epochs,
         steps_per_epoch=cfg.train.steps_per_epoch,
-        callbacks=callbacks(train_cfg, run.task, run_dir, guard),
+        callbacks=[*epoch_seeds(bundle), *callbacks(train_cfg, run.task, run_dir, guard)],
         verbose=2 if cfg.train.verbose == "auto" else int(cfg.train.verbose),
     )
     if guard.tripped_at is not None:

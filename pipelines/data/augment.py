@@ -8,6 +8,7 @@ range of the data; normalization happens later, inside the model.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from typing import Literal
 
@@ -15,11 +16,23 @@ import keras
 
 from pipelines.registry import Registry
 
-Augmentation = Callable  # (x, y) -> (x, y), on batches
+
+@dataclasses.dataclass(frozen=True)
+class Augmentation:
+    """A batch function `(x, y) -> (x, y)` and the Keras random layers it draws from
+    (whose seed generators `pipelines.data.epochs.EpochOrder` sets per epoch)."""
+
+    apply: Callable
+    layers: tuple[keras.layers.Layer, ...] = ()
+
+    def __call__(self, x, y):
+        return self.apply(x, y)
+
+
 AUGMENTATIONS: Registry[Callable[..., Augmentation]] = Registry("augmentation")
 
 # Injected by the builder; a recipe sets only the other parameters.
-INJECTED = ("input_range", "seed", "num_classes")
+INJECTED = ("input_range", "seed", "num_classes", "input_shape")
 
 
 def _register(name: str):
@@ -30,7 +43,7 @@ def _on_images(layer: keras.layers.Layer) -> Augmentation:
     def apply(x, y):
         return layer(x, training=True), y
 
-    return apply
+    return Augmentation(apply, (layer,))
 
 
 @_register("flip")
@@ -40,14 +53,14 @@ def flip(
     input_range,
     seed,
     num_classes,
+    input_shape,
 ) -> Augmentation:
     return _on_images(keras.layers.RandomFlip(mode, seed=seed))
 
 
 @_register("rotation")
 def rotation(
-    *, factor: float = 0.05, fill_mode: str = "constant", input_range, seed, num_classes
-) -> Augmentation:
+    *, factor: float = 0.05, fill_mode: str = "constant", input_range, seed, num_classes, input_shape) -> Augmentation:
     """Rotate by up to `factor` of a full turn."""
     return _on_images(
         keras.layers.RandomRotation(
@@ -58,8 +71,7 @@ def rotation(
 
 @_register("zoom")
 def zoom(
-    *, factor: float = 0.1, fill_mode: str = "constant", input_range, seed, num_classes
-) -> Augmentation:
+    *, factor: float = 0.1, fill_mode: str = "constant", input_range, seed, num_classes, input_shape) -> Augmentation:
     return _on_images(
         keras.layers.RandomZoom(factor, fill_mode=fill_mode, fill_value=input_range[0], seed=seed)
     )
@@ -67,8 +79,7 @@ def zoom(
 
 @_register("translation")
 def translation(
-    *, factor: float = 0.1, fill_mode: str = "constant", input_range, seed, num_classes
-) -> Augmentation:
+    *, factor: float = 0.1, fill_mode: str = "constant", input_range, seed, num_classes, input_shape) -> Augmentation:
     return _on_images(
         keras.layers.RandomTranslation(
             factor, factor, fill_mode=fill_mode, fill_value=input_range[0], seed=seed
@@ -77,30 +88,30 @@ def translation(
 
 
 @_register("contrast")
-def contrast(*, factor: float = 0.2, input_range, seed, num_classes) -> Augmentation:
+def contrast(*, factor: float = 0.2, input_range, seed, num_classes, input_shape) -> Augmentation:
     return _on_images(keras.layers.RandomContrast(factor, value_range=input_range, seed=seed))
 
 
 @_register("crop")
-def crop(*, padding: int = 4, input_range, seed, num_classes) -> Augmentation:
+def crop(*, padding: int = 4, input_range, seed, num_classes, input_shape) -> Augmentation:
     """Pad by `padding` pixels, then crop back to size at a random place (CIFAR style)."""
     import tensorflow as tf
 
+    layer = keras.layers.RandomCrop(input_shape[0], input_shape[1], seed=seed)
+
     def apply(x, y):
-        height, width = x.shape[1], x.shape[2]
         padded = tf.pad(
             x,
             [[0, 0], [padding, padding], [padding, padding], [0, 0]],
             constant_values=input_range[0],
         )
-        layer = keras.layers.RandomCrop(height, width, seed=seed)
         return layer(padded, training=True), y
 
-    return apply
+    return Augmentation(apply, (layer,))
 
 
 @_register("mixup")
-def mixup(*, alpha: float = 0.2, input_range, seed, num_classes) -> Augmentation:
+def mixup(*, alpha: float = 0.2, input_range, seed, num_classes, input_shape) -> Augmentation:
     """Zhang et al. 2018: convex mixes of example pairs and of their one-hot labels.
 
     Labels become soft, so the builder switches every split to one-hot labels.
@@ -111,7 +122,7 @@ def mixup(*, alpha: float = 0.2, input_range, seed, num_classes) -> Augmentation
         mixed = layer({"images": x, "labels": y}, training=True)
         return mixed["images"], mixed["labels"]
 
-    return apply
+    return Augmentation(apply, (layer,))
 
 
 def uses_soft_labels(names) -> bool:

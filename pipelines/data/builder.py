@@ -6,17 +6,19 @@ source -> split (seeded, stratified) -> filter classes -> decode -> resize -> ca
 
 from __future__ import annotations
 
-import dataclasses
 from typing import Any
 
 import numpy as np
 import tensorflow as tf
 
 from pipelines.config import DataConfig
-from pipelines.data.augment import AUGMENTATIONS, uses_soft_labels
+from pipelines.data.augment import AUGMENTATIONS, Augmentation, uses_soft_labels
 from pipelines.data.augment import INJECTED as AUG_INJECTED
+from pipelines.data.bundle import DataBundle
+from pipelines.data.epochs import EpochOrder
 from pipelines.data.source import INJECTED, SOURCES, SourceData, Split
 from pipelines.data.spec import DataSpec
+from pipelines.data.splits import in_memory_splits
 from pipelines.data.transforms import fit_standardize
 from pipelines.distribute import auto_shard_policy
 from pipelines.errors import UserError
@@ -24,20 +26,6 @@ from pipelines.registry import validate_params
 
 AUTOTUNE = tf.data.AUTOTUNE
 SPLITS = ("train", "val", "test")
-
-
-@dataclasses.dataclass
-class DataBundle:
-    """Batched datasets plus the spec; `raw` keeps the in-memory splits when known."""
-
-    spec: DataSpec
-    train: tf.data.Dataset
-    val: tf.data.Dataset
-    test: tf.data.Dataset
-    raw: dict[str, Split]
-
-    def split(self, name: str) -> tf.data.Dataset:
-        return {"train": self.train, "val": self.val, "test": self.test}[name]
 
 
 def load_source(cfg: DataConfig) -> SourceData:
@@ -58,10 +46,7 @@ def build(cfg: DataConfig, *, seed: int = 0) -> DataBundle:
         from pipelines.data.text_bundle import build_text
 
         return build_text(source, cfg, seed=seed)
-    raw = _complete_splits(source, cfg, seed)
-    raw = _filter_classes(raw, cfg, seed)
-    if cfg.train_on_val:
-        raw["train"] = _concat(raw["train"], raw["val"])
+    raw = in_memory_splits(source, cfg, seed)
     class_names = source.class_names
     if cfg.classes is not None:
         class_names = [source.class_names[c] for c in cfg.classes]
@@ -93,96 +78,23 @@ def build(cfg: DataConfig, *, seed: int = 0) -> DataBundle:
         file_based=source.file_based,
         skipped=tuple(source.skipped),
     )
-    datasets = {name: _batched(unbatched[name], name, spec, cfg, seed) for name in SPLITS}
+    order = EpochOrder(seed)
+    datasets = {
+        name: _batched(unbatched[name], name, spec, cfg, order, isinstance(raw[name], Split))
+        for name in SPLITS
+    }
     return DataBundle(
-        spec=spec, raw={k: v for k, v in raw.items() if isinstance(v, Split)}, **datasets
+        spec=spec,
+        raw={k: v for k, v in raw.items() if isinstance(v, Split)},
+        order=order,
+        **datasets,
     )
-
-
-def _complete_splits(source: SourceData, cfg: DataConfig, seed: int) -> dict[str, Any]:
-    splits = dict(source.splits)
-    if "train" not in splits:
-        raise UserError(f"data source {cfg.source!r} gave no training split")
-    for name, fraction in (("test", cfg.test_fraction), ("val", cfg.val_fraction)):
-        if name in splits:
-            continue
-        if not isinstance(splits["train"], Split):
-            raise UserError(f"data source {cfg.source!r} must provide a {name!r} split")
-        splits["train"], splits[name] = carve(
-            splits["train"],
-            fraction,
-            seed=seed,
-            stratify=source.task == "classify",
-            what=f"data.{name}_fraction",
-        )
-    return splits
-
-
-def carve(
-    split: Split, fraction: float, *, seed: int, stratify: bool, what: str
-) -> tuple[Split, Split]:
-    """Split off `fraction` of the examples, seeded, keeping class balance.
-
-    Raises:
-        UserError: when a part would be empty or miss a class.
-    """
-    from sklearn.model_selection import train_test_split
-
-    n = len(split)
-    n_classes = len(np.unique(split.y)) if stratify else 1
-    n_out = int(round(n * fraction))
-    if n_out < n_classes or n - n_out < n_classes:
-        raise UserError(
-            f"{what}={fraction}: too few samples ({n}) to split off {n_out} "
-            f"while keeping all {n_classes} classes on both sides; need at least "
-            f"{int(np.ceil(n_classes / min(fraction, 1 - fraction)))} samples"
-        )
-    keep, out = train_test_split(
-        np.arange(n), test_size=n_out, random_state=seed, stratify=split.y if stratify else None
-    )
-    return split.take(np.sort(keep)), split.take(np.sort(out))
-
-
-def _concat(a: Any, b: Any) -> Any:
-    """Two splits as one (in-memory splits, or ready datasets such as tfds')."""
-    if isinstance(a, Split) and isinstance(b, Split):
-        extras = {k: np.concatenate([a.extras[k], b.extras[k]]) for k in a.extras}
-        return Split(np.concatenate([a.x, b.x]), np.concatenate([a.y, b.y]), extras)
-    if isinstance(a, Split) or isinstance(b, Split):
-        raise UserError("data.train_on_val: train and val must both be in memory or both tfds")
-    return a.concatenate(b)
-
-
-def _filter_classes(raw: dict[str, Any], cfg: DataConfig, seed: int) -> dict[str, Any]:
-    if cfg.classes is None and cfg.per_class is None:
-        return raw
-    if not all(isinstance(s, Split) for s in raw.values()):
-        raise UserError("data.classes / data.per_class need an in-memory source (not tfds)")
-    out = {}
-    for name, split in raw.items():
-        y = split.y
-        if cfg.classes is not None:
-            keep = np.flatnonzero(np.isin(y, cfg.classes))
-            split = split.take(keep)
-            remap = {c: i for i, c in enumerate(cfg.classes)}
-            split.y = np.array([remap[int(c)] for c in split.y], np.int64)
-        if cfg.per_class is not None and name == "train":
-            rng = np.random.default_rng(seed)
-            keep = np.concatenate(
-                [
-                    rng.permutation(np.flatnonzero(split.y == c))[: cfg.per_class]
-                    for c in np.unique(split.y)
-                ]
-            )
-            split = split.take(np.sort(keep))
-        if len(split) == 0:
-            raise UserError(f"data.classes={cfg.classes}: no {name} examples left")
-        out[name] = split
-    return out
 
 
 def _examples(split: Any, source: SourceData, cfg: DataConfig) -> tf.data.Dataset:
-    """Unbatched (x, y) with x float32 in its raw range, decoded and resized."""
+    """Unbatched (x, y) with x float32 in its raw range, decoded and resized.
+
+    """
     if isinstance(split, Split):
         ds = tf.data.Dataset.from_tensor_slices((split.x, split.y))
     else:
@@ -228,7 +140,12 @@ def _to_image(x, cfg: DataConfig):
 
 
 def _batched(
-    ds: tf.data.Dataset, name: str, spec: DataSpec, cfg: DataConfig, seed: int
+    ds: tf.data.Dataset,
+    name: str,
+    spec: DataSpec,
+    cfg: DataConfig,
+    order: EpochOrder,
+    in_memory: bool,
 ) -> tf.data.Dataset:
     if spec.label_mode == "onehot":
         depth = spec.num_classes
@@ -236,11 +153,14 @@ def _batched(
     if cfg.cache:
         ds = ds.cache()
     if name == "train":
-        buffer = min(cfg.shuffle_buffer, max(spec.sizes.get("train", 0), 1))
-        ds = ds.shuffle(buffer, seed=seed, reshuffle_each_iteration=True)
+        # In memory: shuffled in full every epoch, over the cache (the buffer holds
+        # references to the cached tensors, no second copy). Streamed (tfds):
+        # data.shuffle_buffer, on top of the shuffling the source does itself.
+        buffer = spec.sizes["train"] if in_memory else cfg.shuffle_buffer
+        ds = order.shuffled(ds, max(buffer, 1))
     ds = ds.batch(cfg.batch_size)
     if name == "train":
-        for fn in augmentations(cfg, spec, seed):
+        for fn in augmentations(cfg, spec, order.seed, order):
             # Keras' random layers draw from a stateful SeedGenerator: parallel calls
             # would interleave its state updates in any order, so a deterministic
             # pipeline maps them one batch at a time (still overlapped with training
@@ -255,19 +175,27 @@ def _batched(
     return ds.with_options(options).prefetch(AUTOTUNE)
 
 
-def augmentations(cfg: DataConfig, spec: DataSpec, seed: int) -> list:
-    """The `(x, y) -> (x, y)` batch functions of `cfg.augment`, in the recipe's order."""
+def augmentations(
+    cfg: DataConfig, spec: DataSpec, seed: int, order: EpochOrder | None = None
+) -> list[Augmentation]:
+    """The `(x, y) -> (x, y)` batch functions of `cfg.augment`, in the recipe's order;
+    `order` follows their random layers (set per epoch from the seed)."""
     out = []
     for i, (aug_name, params) in enumerate(cfg.augment.items()):
         factory = AUGMENTATIONS.get(aug_name)
         kwargs = validate_params(
             factory, params, where=f"data.augment.{aug_name}", skip=AUG_INJECTED
         )
-        out.append(
-            factory(
-                input_range=spec.input_range, seed=seed + i, num_classes=spec.num_classes, **kwargs
-            )
+        aug = factory(
+            input_range=spec.input_range,
+            seed=seed + i,
+            num_classes=spec.num_classes,
+            input_shape=spec.input_shape,
+            **kwargs,
         )
+        for layer in aug.layers if order is not None else ():
+            order.track(seed + i, layer)
+        out.append(aug)
     return out
 
 

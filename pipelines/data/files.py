@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv as csv_module
 import gzip
+import os
 from pathlib import Path
 
 import numpy as np
@@ -11,7 +12,7 @@ import numpy as np
 from pipelines.data.source import SourceData, Split, register_source, resolve_path
 from pipelines.errors import UserError
 
-IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg"}
+IMAGE_SUFFIXES = {".bmp", ".gif", ".jpeg", ".jpg", ".png"}  # as Keras' image loader
 
 
 def _read_idx(path: Path) -> np.ndarray:
@@ -154,9 +155,8 @@ def csv(
 
 @register_source("image_folder")
 def image_folder(*, path: str, data_dir: Path, skip_corrupt: bool = False) -> SourceData:
-    """One sub-folder per class of .jpg/.png images (optionally train/ and test/ inside)."""
-    from PIL import Image, UnidentifiedImageError
-
+    """One sub-folder per class of .jpg/.png/.bmp/.gif images (optionally train/ and
+    test/ inside), as `keras.utils.image_dataset_from_directory` reads them."""
     root = resolve_path(data_dir, path, what="image folder")
     split_roots = {s: root / s for s in ("train", "val", "test") if (root / s).is_dir()}
     if "train" not in split_roots:
@@ -167,34 +167,24 @@ def image_folder(*, path: str, data_dir: Path, skip_corrupt: bool = False) -> So
             f"image folder {split_roots['train']} needs one sub-folder per "
             f"class (at least two); found {class_names}"
         )
-    splits, skipped, sizes, modes = {}, [], set(), set()
+    splits, skipped, shapes = {}, [], set()
     for split, folder in split_roots.items():
-        paths, labels = [], []
-        for label, name in enumerate(class_names):
-            for file in sorted((folder / name).glob("*")):
-                if file.suffix.lower() not in IMAGE_SUFFIXES:
-                    continue
-                try:  # header and checksum check now, so a bad file is named here
-                    with Image.open(file) as im:
-                        im.verify()
-                    with Image.open(file) as im:
-                        sizes.add(im.size)
-                        modes.add("L" if im.mode in ("L", "1", "I;16") else "RGB")
-                except (UnidentifiedImageError, OSError, SyntaxError) as err:
-                    if not skip_corrupt:
-                        raise UserError(
-                            f"corrupt image {file}: {err} "
-                            "(set data.skip_corrupt: true to skip such files)"
-                        ) from None
-                    skipped.append(str(file))
-                    continue
-                paths.append(str(file))
-                labels.append(label)
-        if not paths:
-            raise UserError(f"no .jpg/.png images under {folder}")
-        splits[split] = Split(np.array(paths), np.array(labels, np.int64))
-    channels = 1 if modes == {"L"} else 3
-    width, height = next(iter(sizes))
+        paths, labels = _list_images(folder, class_names, split == "train")
+        good, found_shapes, bad = check_images(paths)
+        if bad and not skip_corrupt:
+            raise UserError(
+                f"corrupt image {bad[0][0]}: {bad[0][1]}"
+                + (f" (and {len(bad) - 1} more)" if len(bad) > 1 else "")
+                + " (set data.skip_corrupt: true to skip such files)"
+            )
+        skipped += [file for file, _ in bad]
+        shapes |= found_shapes
+        if not good.any():
+            raise UserError(f"no readable images under {folder}")
+        splits[split] = Split(paths[good], labels[good])
+    channels = 1 if {c for _, _, c in shapes} <= {1, 2} else 3  # grey (+alpha) or colour
+    sizes = {(h, w) for h, w, _ in shapes}
+    height, width = next(iter(sizes))
     return SourceData(
         splits=splits,
         class_names=class_names,
@@ -204,6 +194,73 @@ def image_folder(*, path: str, data_dir: Path, skip_corrupt: bool = False) -> So
         skipped=skipped,
         element_shape=None if len(sizes) > 1 else (height, width, channels),
     )
+
+
+def _list_images(
+    folder: Path, class_names: list[str], training: bool
+) -> tuple[np.ndarray, np.ndarray]:
+    """Paths and labels of the regular image files under `folder/<class>/`.
+
+    Listed with `os.scandir` (no file is opened). Anything that is not a regular file
+    (a FIFO or socket named `x.png` would block reading forever) is refused; a class
+    folder of the training split with no image is an error, not a class of zero
+    examples.
+    """
+    paths, labels = [], []
+    for label, name in enumerate(class_names):
+        class_dir = folder / name
+        entries = sorted(os.scandir(class_dir), key=lambda e: e.name) if class_dir.is_dir() else []
+        files = [e for e in entries if Path(e.name).suffix.lower() in IMAGE_SUFFIXES]
+        odd = [e.path for e in files if not e.is_file()]
+        if odd:
+            raise UserError(f"{odd[0]} is not a regular file (a pipe, socket or device?)")
+        if not files and training:
+            raise UserError(
+                f"class folder {class_dir} has no {'/'.join(sorted(IMAGE_SUFFIXES))} images; "
+                "add images or remove the folder"
+            )
+        paths += [e.path for e in files]
+        labels += [label] * len(files)
+    return np.array(paths, dtype=str), np.array(labels, np.int64)
+
+
+def check_images(paths: np.ndarray) -> tuple[np.ndarray, set, list[tuple[str, str]]]:
+    """Decode every file once, fully, with TensorFlow's own decoders (in parallel).
+
+    A header check is not enough: a JPEG cut short has a valid header and fails only
+    when decoded. This is the same decoder training uses, so what passes here trains.
+
+    Returns:
+        A mask of the good files, the set of their (height, width, channels), and
+        `(path, reason)` for each file that failed.
+    """
+    import tensorflow as tf
+
+    def shape_of(i, path):
+        image = tf.io.decode_image(tf.io.read_file(path), expand_animations=False)
+        return i, tf.shape(image)
+
+    ds = tf.data.Dataset.from_tensor_slices((np.arange(len(paths)), paths))
+    ds = ds.map(shape_of, num_parallel_calls=tf.data.AUTOTUNE, deterministic=False)
+    ds = ds.ignore_errors().batch(1024)
+    good = np.zeros(len(paths), bool)
+    shapes: set = set()
+    for index, shape in ds.as_numpy_iterator():
+        good[index] = True
+        shapes |= {tuple(int(v) for v in s) for s in shape}
+    bad = [(str(p), _decode_error(p)) for p in paths[~good]]
+    return good, shapes, bad
+
+
+def _decode_error(path: str) -> str:
+    """Why TensorFlow cannot decode `path` (only called for the few files that fail)."""
+    import tensorflow as tf
+
+    try:
+        tf.io.decode_image(tf.io.read_file(path), expand_animations=False)
+    except (tf.errors.OpError, ValueError) as err:
+        return getattr(err, "message", str(err)).strip().splitlines()[0]
+    return "unreadable"
 
 
 def _image_decoder(channels: int):

@@ -17,8 +17,11 @@ import numpy as np
 import tensorflow as tf
 
 from pipelines.config import DataConfig
+from pipelines.data.bundle import DataBundle
+from pipelines.data.epochs import EpochOrder
 from pipelines.data.source import SourceData, Split
 from pipelines.data.spec import DataSpec
+from pipelines.data.splits import in_memory_splits
 from pipelines.data.text import (
     END,
     START,
@@ -39,16 +42,12 @@ SPLITS = ("train", "val", "test")
 
 def build_text(source: SourceData, cfg: DataConfig, *, seed: int):
     """The bundle of a text source (labelled lines, pairs, corpus or stories)."""
-    from pipelines.data.builder import _complete_splits, _concat, _filter_classes
-
     if cfg.image_size or cfg.color_mode != "keep" or cfg.augment:
         raise UserError(
             f"data.image_size / color_mode / augment apply to images; {cfg.source!r} is text"
         )
     text = cfg.text or TextConfig()
-    raw = _filter_classes(_complete_splits(source, cfg, seed), cfg, seed)
-    if getattr(cfg, "train_on_val", False):
-        raw["train"] = _concat(raw["train"], raw["val"])
+    raw = in_memory_splits(source, cfg, seed)
     kinds = {"classify": _labelled, "seq2seq": _pairs, "corpus": _corpus, "qa": _stories}
     if source.task not in kinds:
         raise UserError(f"data source {cfg.source!r}: no text pipeline for task {source.task!r}")
@@ -71,17 +70,16 @@ def build_text(source: SourceData, cfg: DataConfig, *, seed: int):
         skipped=tuple(source.skipped),
         **spec_fields,
     )
-    from pipelines.data.builder import DataBundle
-
+    order = EpochOrder(seed)
     datasets = {
-        name: batched(*arrays[name], split=name, cfg=cfg, seed=seed, bucket=bucket)
+        name: batched(*arrays[name], split=name, cfg=cfg, order=order, bucket=bucket)
         for name in SPLITS
     }
-    return DataBundle(spec=spec, raw=raw, **datasets)
+    return DataBundle(spec=spec, raw=raw, order=order, **datasets)
 
 
 def batched(
-    x: Any, y: np.ndarray, *, split: str, cfg: DataConfig, seed: int, bucket: str | None
+    x: Any, y: np.ndarray, *, split: str, cfg: DataConfig, order: EpochOrder, bucket: str | None
 ) -> tf.data.Dataset:
     """cache -> shuffle (train) -> batch or bucket by length -> prefetch.
 
@@ -92,8 +90,7 @@ def batched(
     if cfg.cache:
         ds = ds.cache()
     if split == "train":
-        buffer = min(cfg.shuffle_buffer, max(len(y), 1))
-        ds = ds.shuffle(buffer, seed=seed, reshuffle_each_iteration=True)
+        ds = order.shuffled(ds, max(len(y), 1))  # in memory: in full, every epoch
     bounds = (cfg.text or TextConfig()).bucket_boundaries
     if bounds and bucket is not None:
         ds = ds.map(lambda a, b: (_trim(a, bucket), b), num_parallel_calls=AUTOTUNE,

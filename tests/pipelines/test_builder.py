@@ -7,7 +7,8 @@ import numpy as np
 import pytest
 
 from pipelines.config import DataConfig
-from pipelines.data.builder import build, carve
+from pipelines.data.builder import build
+from pipelines.data.splits import carve
 from pipelines.data.source import Split
 from pipelines.data.transforms import preprocess_layer
 from pipelines.errors import UserError

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import struct
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -164,3 +165,44 @@ def test_tfds_source_through_the_builder():
 def test_tfds_needs_all_three_splits():
     with pytest.raises(UserError, match="missing"):
         source("tfds", name="mnist", splits={"train": "train"})
+
+
+def _jpeg_folder(root, per_class=10):
+    rng = np.random.default_rng(0)
+    for name in ("cat", "dog"):
+        (root / name).mkdir(parents=True, exist_ok=True)
+        for i in range(per_class):
+            pixels = rng.integers(0, 255, (16, 16, 3), dtype=np.uint8)
+            Image.fromarray(pixels).save(root / name / f"{i}.jpg", quality=90)
+    return root
+
+
+def test_truncated_jpeg_is_named_or_skipped(tmp_path):
+    """A JPEG cut to 90% of its bytes has a valid header: only decoding finds it."""
+    root = _jpeg_folder(tmp_path / "j")
+    whole = (root / "dog" / "3.jpg").read_bytes()
+    (root / "dog" / "3.jpg").write_bytes(whole[: int(len(whole) * 0.9)])
+    with pytest.raises(UserError, match=r"corrupt image .*dog/3\.jpg"):
+        source("image_folder", path=str(root))
+    cfg = DataConfig(source="image_folder", params={"path": str(root)}, skip_corrupt=True,
+                     val_fraction=0.2, test_fraction=0.2, batch_size=4)
+    bundle = build(cfg)
+    assert [Path(p).name for p in bundle.spec.skipped] == ["3.jpg"]
+    assert sum(bundle.spec.sizes.values()) == 19
+
+
+def test_fifo_named_like_an_image_is_refused_not_read(tmp_path):
+    import os
+
+    root = _image_folder(tmp_path / "f")
+    os.mkfifo(root / "cat" / "pipe.png")
+    with pytest.raises(UserError, match=r"pipe\.png is not a regular file"):
+        load_source(DataConfig(source="image_folder", params={"path": str(root)},
+                               skip_corrupt=True))
+
+
+def test_empty_class_folder_is_an_error_not_a_class(tmp_path):
+    root = _image_folder(tmp_path / "e")
+    (root / "empty").mkdir()
+    with pytest.raises(UserError, match=r"class folder .*empty has no .* images"):
+        source("image_folder", path=str(root))

@@ -54,6 +54,27 @@ def test_interrupted_run_resumes_where_it_stopped(make_config, monkeypatch):
     assert not (run_dir / "backup").exists()  # removed after a finished run
 
 
+def test_resumed_run_repeats_the_uninterrupted_history_exactly(make_config, monkeypatch):
+    """The data order and the augmentation draws of epoch k come from (seed, k), so
+    the epochs after a resume see the batches the uninterrupted run saw."""
+    import pipelines.train as train_module
+
+    cfg = make_config(
+        data={"source": "digits", "batch_size": 64,
+              "augment": {"translation": {"factor": 0.1}, "rotation": {"factor": 0.05}}},
+        train={"epochs": 4, "checkpoint": False},
+    )
+    whole = pipeline.train(cfg).history
+    original = train_module.callbacks
+    monkeypatch.setattr(train_module, "callbacks", lambda *a: original(*a) + [_Interrupt()])
+    run_dir = cfg.runs_dir and __import__("pathlib").Path(cfg.runs_dir) / "resumed"
+    with pytest.raises(KeyboardInterrupt):
+        pipeline.train(cfg, run_dir)
+    monkeypatch.setattr(train_module, "callbacks", original)
+    resumed = pipeline.train(cfg, run_dir).history
+    assert resumed["loss"] == whole["loss"] and resumed["val_loss"] == whole["val_loss"]
+
+
 def test_nan_loss_stops_with_message_and_keeps_last_good_weights(make_config):
     # epoch 1 trains normally; from epoch 2 the step schedule multiplies the rate by 1e9
     cfg = make_config(train={"epochs": 4, "optimizer": {"name": "sgd", "learning_rate": 0.05},
