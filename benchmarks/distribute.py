@@ -52,8 +52,8 @@ def measure(mode: str, steps: int, batch: int, gpu: bool) -> dict:
     import keras  # after the environment is set
 
     from pipelines import run as pipeline
-    from pipelines.config import validate_config
-    from pipelines.loop import fit_function
+    from pipelines.config.experiment import validate_config
+    from pipelines.train.distribute.loop import fit_function
 
     raw = {
         "name": "bench_distribute",
@@ -90,7 +90,7 @@ def _run_child(mode: str, args, env: dict) -> dict:
     if mode != "multi_worker":
         out = subprocess.run(cmd, env=env, cwd=ROOT, capture_output=True, text=True)
         return _result(out.stdout, out.stderr)
-    from pipelines.multiworker import _free_ports
+    from pipelines.train.distribute.multiworker import _free_ports
 
     ports = _free_ports(2)
     procs = []

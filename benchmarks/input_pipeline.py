@@ -37,7 +37,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import keras  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
-from pipelines.config import validate_config  # noqa: E402
+from pipelines.config.experiment import validate_config  # noqa: E402
 from pipelines.data.builder import augmentations, build  # noqa: E402
 from pipelines.run import build_model  # noqa: E402
 

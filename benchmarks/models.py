@@ -43,7 +43,7 @@ def measure(name: str, steps: int, batch: int) -> dict:
 
     from models.registry import build_model, get_spec
     from pipelines.data.spec import DataSpec
-    from pipelines.tasks import task_for
+    from pipelines.tasks.base import task_for
 
     base_rss = peak_rss_mb()
     task_name = get_spec(name).task
@@ -133,7 +133,7 @@ def main() -> None:
 def write(rows: list[dict], args: argparse.Namespace) -> None:
     import tensorflow as tf
 
-    from pipelines.io import write_json
+    from common.io import write_json
 
     write_json(
         RESULTS,

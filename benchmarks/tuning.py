@@ -53,7 +53,7 @@ import keras_tuner  # noqa: E402
 import psutil  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
-from pipelines.config import validate_config  # noqa: E402
+from pipelines.config.experiment import validate_config  # noqa: E402
 from tuning.jobs import run_search, write_outputs  # noqa: E402
 from tuning.summary import hyperband_budget  # noqa: E402
 from tuning.tuners import make_tuner  # noqa: E402

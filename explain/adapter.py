@@ -3,7 +3,7 @@
 Every explainer and attack takes a `model` that may be a trained Keras classifier
 (raw inputs -> logits, normalization inside, builder's network nested), an
 adversarial-training wrapper, a `Scorer`, or an exported dlzoo SavedModel (a path,
-or a `pipelines.predict.ExportedModel`). `as_scorer` turns each into a `Scorer`:
+or a `pipelines.export.predict.ExportedModel`). `as_scorer` turns each into a `Scorer`:
 `logits(x)` on float inputs in the raw range, gradients through it, a layer's
 activation for Grad-CAM, and the input checks that give users clear errors. Compiled
 functions are cached on the scorer, so reuse one scorer for many calls.
@@ -20,7 +20,7 @@ import numpy as np
 import tensorflow as tf
 
 from explain import nested
-from pipelines.errors import UserError
+from common.errors import UserError
 
 
 class Scorer:

@@ -16,7 +16,7 @@ from explain.attacks import check_epsilon
 from explain.config import AttackConfig
 from explain.explain_report import caption
 from explain.robustness import adversarial, attack_is_sane, robustness_curve
-from pipelines.report import image, table
+from common.report import image, table
 
 DEFAULT_FRACTIONS = (0.0, 0.01, 0.02, 0.05, 0.1, 0.2, 0.3)
 

@@ -23,7 +23,7 @@ import numpy as np
 import tensorflow as tf
 
 from explain.adapter import Scorer, as_scorer
-from pipelines.errors import UserError
+from common.errors import UserError
 
 NORMS = ("inf", "2")
 

@@ -91,7 +91,7 @@ def explain_callbacks(run: Any) -> list[keras.callbacks.Callback]:
     if cfg is None or not cfg.callbacks:
         return []
     if len(run.bundle.spec.input_shape) != 3:
-        from pipelines.errors import UserError
+        from common.errors import UserError
 
         raise UserError("explain.callbacks draw images: the data must be images")
     images, target = _first_class_images(run, cfg.callback_images)

@@ -13,8 +13,8 @@ train:
   adversarial: {attack: fgsm, epsilon: 2.0, ratio: 0.5}
 ```
 
-Import-light (pydantic only): `pipelines.config` imports this module, so it cannot
-import `pipelines.config` back (hence its own `Strict` base). Epsilons are always in
+Import-light (pydantic only): `pipelines.config.experiment` imports this module, so it cannot
+import `pipelines.config.experiment` back (hence its own `Strict` base). Epsilons are always in
 the model's RAW input units (0..255 pixels, 0..16 for digits); ranges are checked
 against the data when the stage runs.
 """
@@ -52,7 +52,7 @@ def canonical_method(name: str, allowed: tuple[str, ...] = METHODS) -> str:
 
 
 class Strict(pydantic.BaseModel):
-    """As `pipelines.config.Strict` (not imported: pipelines.config imports this module)."""
+    """As `pipelines.config.experiment.Strict` (not imported: pipelines.config.experiment imports this module)."""
 
     model_config = pydantic.ConfigDict(extra="forbid", frozen=True)
 

@@ -15,8 +15,8 @@ from explain import plot, quality
 from explain.adapter import Scorer, as_scorer
 from explain.config import ExplainConfig
 from explain.methods import applicable, attribute, to_map
-from pipelines.errors import UserError
-from pipelines.report import image, table
+from common.errors import UserError
+from common.report import image, table
 
 DELETION, INSERTION = "deletion AUC (lower better)", "insertion AUC (higher better)"
 

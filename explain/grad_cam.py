@@ -47,7 +47,7 @@ def grad_cam(
     scorer = as_scorer(model, **kw)
     x = scorer.check_inputs(inputs)
     if not scorer.is_image:
-        from pipelines.errors import UserError
+        from common.errors import UserError
 
         raise UserError(f"Grad-CAM needs image inputs; {scorer.name} takes {scorer.input_shape}")
     name = scorer.resolve_layer(layer)

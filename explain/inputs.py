@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from pipelines.errors import UserError
+from common.errors import UserError
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp")
 
@@ -135,7 +135,7 @@ def load_image_files(
 
 def recipe_inputs(recipe: str, overrides: tuple[str, ...], limit: int, split: str = "test"):
     """(x, y, masks, bundle) from a recipe's data: the split, resized like training."""
-    from pipelines.config import load_recipe
+    from pipelines.config.experiment import load_recipe
     from pipelines.data.builder import build
     from pipelines.run import resolve
 

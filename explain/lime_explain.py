@@ -23,7 +23,7 @@ import keras
 import numpy as np
 
 from explain.adapter import as_scorer
-from pipelines.errors import UserError
+from common.errors import UserError
 
 SEGMENTATIONS = ("quickshift", "slic", "felzenszwalb")
 # Defaults sized for the small images dlzoo works with (8..64 px), not lime's 224 px.

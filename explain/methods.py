@@ -13,7 +13,7 @@ import numpy as np
 
 from explain.adapter import as_scorer
 from explain.config import METHODS, ExplainConfig, canonical_method
-from pipelines.errors import UserError
+from common.errors import UserError
 
 # Outputs shaped like the input whose sign is not evidence (ranked by magnitude).
 MAGNITUDE = ("gradients", "smoothgrad")

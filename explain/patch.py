@@ -16,7 +16,7 @@ import numpy as np
 import tensorflow as tf
 
 from explain.adapter import as_scorer
-from pipelines.errors import UserError
+from common.errors import UserError
 
 
 def patch_side(input_shape: tuple[int, ...], size: float) -> int:

@@ -1,6 +1,6 @@
 """Every figure of the explain package (the only matplotlib user in explain/).
 
-Figures are written atomically as PNG through `pipelines.plots.save` (Agg backend).
+Figures are written atomically as PNG through `pipelines.report.plots.save` (Agg backend).
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from pipelines.plots import plt, save
+from common.plotting import plt, save
 
 SIGNED = ("gradxinput", "ig", "occlusion", "lime")
 

@@ -21,7 +21,7 @@ import numpy as np
 from explain.adapter import as_scorer, unwrap
 from explain.integrated_gradients import baseline_for, integrated_gradients
 from explain.methods import attribute, to_map
-from pipelines.errors import UserError
+from common.errors import UserError
 
 
 def completeness(

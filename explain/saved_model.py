@@ -20,7 +20,7 @@ from pathlib import Path
 import tensorflow as tf
 
 from explain.adapter import Scorer, registry_layer
-from pipelines.errors import UserError
+from common.errors import UserError
 
 _SUFFIX = re.compile(r"_\d+$")  # Keras name scopes add `_1` to a layer called again
 
@@ -29,7 +29,7 @@ class SavedModelScorer(Scorer):
     """An exported classifier (`saved_models/<name>[/<version>]`)."""
 
     def __init__(self, path: Path, input_range: tuple[float, float] | None = None) -> None:
-        from pipelines.predict import resolve_version
+        from pipelines.export.predict import resolve_version
 
         self.path = resolve_version(Path(path))
         meta_file = self.path / "metadata.json"

@@ -30,7 +30,7 @@ from models.autoencoders import DEFAULT_WIDTHS, Recon
 from models.autoencoders import reconstruction_error as error
 from models.gan_nets import encoder_decoder, mlp_discriminator
 from models.registry import register_model
-from pipelines.errors import UserError
+from common.errors import UserError
 
 
 class AAE(AdversarialModel):

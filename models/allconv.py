@@ -24,7 +24,7 @@ from models.common import Activation, Initializer, min_size_check
 from models.feature_geometry import cell_centres, cell_pixels, resample
 from models.introspect import find_layer, tap
 from models.registry import register_model
-from pipelines.errors import UserError
+from common.errors import UserError
 
 # (filters, kernel, stride, padding) per block: All-CNN-C
 _BLOCKS = (

@@ -23,7 +23,7 @@ from models.gan_nets import (
     mlp_generator,
 )
 from models.registry import register_model
-from pipelines.errors import UserError
+from common.errors import UserError
 
 
 @register_model("cgan", task="generative")

@@ -4,7 +4,7 @@ recurrent neural networks"; Graves 2013, "Generating sequences with RNNs").
 Many-to-many training: at every step the network predicts the next token of its input
 window. Generation is one-to-many: from a prompt (or just a line break) it samples one
 token at a time, feeding each back in, with a temperature that trades variety for
-fidelity (`pipelines.sequence.generate`). Outputs are next-token logits.
+fidelity (`pipelines.tasks.sequence.generate`). Outputs are next-token logits.
 """
 
 from __future__ import annotations

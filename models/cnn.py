@@ -20,7 +20,7 @@ from keras import layers
 
 from models.common import Activation, activation_layer, regularizer
 from models.registry import register_model
-from pipelines.errors import UserError
+from common.errors import UserError
 
 
 def _per_block(value: int | list[int], blocks: int, what: str, grow: bool) -> list[int]:

@@ -16,7 +16,7 @@ import keras
 from models.common import Activation, activation_layer
 from models.registry import register_model
 from models.sequence_common import classifier_head, pool, sequence_inputs, zero_padding
-from pipelines.errors import UserError
+from common.errors import UserError
 
 
 def _per_layer(value: int | list[int], n: int, what: str) -> list[int]:

@@ -22,7 +22,7 @@ from typing import Literal
 import keras
 from keras import layers
 
-from pipelines.errors import UserError
+from common.errors import UserError
 
 Norm = Literal["batch", "layer", "none"]
 

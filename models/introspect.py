@@ -14,7 +14,7 @@ from collections.abc import Sequence
 
 import keras
 
-from pipelines.errors import UserError
+from common.errors import UserError
 
 
 def tap(model: keras.Model, names: Sequence[str]) -> keras.Model:

@@ -15,7 +15,7 @@ from typing import Any
 
 import keras
 
-from pipelines.registry import Registry, keyword_params, validate_params
+from common.registry import Registry, keyword_params, validate_params
 
 # Builder arguments supplied from the data, never from a recipe.
 INJECTED = (

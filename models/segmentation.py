@@ -24,7 +24,7 @@ from keras import layers
 from models.blocks import conv_unit
 from models.common import Activation, Initializer, initializer, min_size_check
 from models.registry import register_model
-from pipelines.errors import UserError
+from common.errors import UserError
 
 
 def _divisible_check(input_shape, factor: int, model: str) -> None:

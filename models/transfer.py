@@ -30,7 +30,7 @@ import keras
 from keras import layers
 
 from models.registry import register_model
-from pipelines.errors import UserError
+from common.errors import UserError
 
 Mode = Literal["feature_extraction", "fine_tune"]
 APPLICATIONS = tuple(n for n in dir(keras.applications) if n[:1].isupper())
@@ -160,7 +160,7 @@ def _run_folder(weights: str | None) -> Path | None:
 
 def _from_run(run_dir: Path, name, params, input_shape, feature_layer) -> keras.Model:
     """The trained core network of a dlzoo run, cut before its classifier."""
-    from pipelines.config import load_recipe
+    from pipelines.config.experiment import load_recipe
     from pipelines.data.spec import DataSpec
     from pipelines.run import build_model
 

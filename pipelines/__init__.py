@@ -1,5 +1,5 @@
 """dlzoo pipelines: config, tf.data input pipelines, training, evaluation, export, CLI.
 
-Kept import-light on purpose: `models` imports `pipelines.errors` and
-`pipelines.registry`, so nothing heavy may run here.
+Kept import-light on purpose: `models` imports `common.errors` and
+`common.registry`, so nothing heavy may run here.
 """

@@ -15,15 +15,15 @@ from typing import Any
 import keras
 import numpy as np
 
-from pipelines import report
-from pipelines.config import ExperimentConfig, dump_config, load_recipe
+from common import report
+from pipelines.config.experiment import ExperimentConfig, dump_config, load_recipe
 from pipelines.data.builder import DataBundle, build
 from pipelines.data.spec import DataSpec
-from pipelines.distribute import strategy_from_config
-from pipelines.errors import UserError
-from pipelines.io import save_weights, write_json, write_text
-from pipelines.registry import Registry
-from pipelines.tasks import Task, task_for
+from pipelines.train.distribute.strategy import strategy_from_config
+from common.errors import UserError
+from common.io import save_weights, write_json, write_text
+from common.registry import Registry
+from pipelines.tasks.base import Task, task_for
 
 
 @dataclasses.dataclass
@@ -76,7 +76,7 @@ def build_model(cfg: ExperimentConfig, spec: DataSpec) -> tuple[keras.Model, Tas
     """The registered builder's network, wrapped and compiled for its task."""
     from models.registry import build_model as build_core
     from models.registry import get_spec
-    from pipelines.train import add_weight_penalties, build_optimizer
+    from pipelines.train.fit import add_weight_penalties, build_optimizer
 
     model_spec = get_spec(cfg.model.name)
     task = task_for(model_spec.task, spec)
@@ -100,8 +100,8 @@ def prepare(cfg: ExperimentConfig, run_dir: Path, *, distributed: bool = True) -
     TensorFlow starts, and reading data starts it. `distributed=False` builds on one
     device (evaluating or exporting a finished run).
     """
-    from pipelines import precision
-    from pipelines.distribute import check_global_batch, single_device
+    from pipelines.train import precision
+    from pipelines.train.distribute.strategy import check_global_batch, single_device
 
     keras.utils.set_random_seed(cfg.seed)
     strategy = strategy_from_config(cfg.train) if distributed else single_device()
@@ -116,7 +116,7 @@ def prepare(cfg: ExperimentConfig, run_dir: Path, *, distributed: bool = True) -
 def train(cfg: ExperimentConfig, run_dir: Path | None = None) -> Run:
     """Train `cfg` into `run_dir` (a new folder unless resuming one)."""
     if cfg.train.strategy.name == "multi_worker":  # N processes: pipelines/multiworker.py
-        from pipelines.multiworker import train_multi_worker
+        from pipelines.train.distribute.multiworker import train_multi_worker
 
         return train_multi_worker(cfg, run_dir)
     return train_in_process(cfg, run_dir)
@@ -124,8 +124,8 @@ def train(cfg: ExperimentConfig, run_dir: Path | None = None) -> Run:
 
 def train_in_process(cfg: ExperimentConfig, run_dir: Path | None = None) -> Run:
     """Train in this process (one of the workers, under multi_worker)."""
-    from pipelines.train import fit
-    from pipelines.transfer import finetune, with_pretrained  # pretrain:, train.finetune
+    from pipelines.train.fit import fit
+    from pipelines.tasks.transfer import finetune, with_pretrained  # pretrain:, train.finetune
 
     cfg = with_pretrained(resolve(cfg))
     fresh = run_dir is None
@@ -165,7 +165,7 @@ def load_run(run_dir: Path) -> Run:
     if run.model.optimizer is not None:  # so saved optimizer slots load without warnings
         run.model.optimizer.build(run.model.trainable_variables)
     run.model.load_weights(weights)
-    from pipelines.train import read_history
+    from pipelines.train.fit import read_history
 
     run.history = read_history(run_dir / "history.csv")
     metrics_file = run_dir / "metrics.json"
@@ -189,7 +189,7 @@ def export(run: Run) -> list[Path]:
 
 def export_standard(run: Run) -> Path:
     """The assembled model behind a raw-input `serve` signature."""
-    from pipelines.export import export_model, run_metadata
+    from pipelines.export.saved_model import export_model, run_metadata
 
     cfg = run.cfg
     sample = next(iter(run.bundle.test))[0].numpy()[:16]
@@ -256,11 +256,11 @@ def overview_markdown(cfg: ExperimentConfig, run: Run) -> str:
 
 
 def train_markdown(run: Run) -> str:
-    from pipelines import plots
+    from pipelines.report import plots
 
     if not run.history:
         return "## Training\n(no history)\n"
-    from pipelines.claims import training_marks  # early-stopping point, fine-tune phase
+    from pipelines.stages.claims import training_marks  # early-stopping point, fine-tune phase
 
     marks, notes = training_marks(run)
     path = plots.learning_curves(

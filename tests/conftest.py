@@ -86,7 +86,7 @@ def small_recipe(tmp_path: Path, **sections: Any) -> dict[str, Any]:
 @pytest.fixture
 def make_config(tmp_path):
     """`make_config(model={...}, train={...})` -> a validated ExperimentConfig."""
-    from pipelines.config import validate_config
+    from pipelines.config.experiment import validate_config
 
     def make(**sections: Any):
         return validate_config(small_recipe(tmp_path, **sections), source="test")

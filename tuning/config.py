@@ -31,7 +31,7 @@ KINDS = ("int", "float", "choice", "boolean", "fixed")
 
 
 class Strict(pydantic.BaseModel):
-    """As `pipelines.config.Strict` (not imported: pipelines.config imports this module)."""
+    """As `pipelines.config.experiment.Strict` (not imported: pipelines.config.experiment imports this module)."""
 
     model_config = pydantic.ConfigDict(extra="forbid", frozen=True)
 
@@ -214,8 +214,8 @@ def _families(tune: TuneConfig) -> list[str | None]:
 
 def _try(base: dict[str, Any], path: str, value: Any, family: str | None) -> str | None:
     """None if the recipe with `path = value` validates, else the first problem."""
-    from pipelines.config import ExperimentConfig, _set_path, format_errors
-    from pipelines.errors import UserError
+    from pipelines.config.experiment import ExperimentConfig, _set_path, format_errors
+    from common.errors import UserError
 
     raw = copy.deepcopy(base)
     if path == "model.name" or family:  # another family: the recipe's params do not apply

@@ -21,7 +21,7 @@ from concurrent import futures
 from pathlib import Path
 from typing import Any
 
-from pipelines.errors import UserError
+from common.errors import UserError
 
 ID, IP, PORT = "KERASTUNER_TUNER_ID", "KERASTUNER_ORACLE_IP", "KERASTUNER_ORACLE_PORT"
 
@@ -65,8 +65,8 @@ def serve(oracle, host: str, port: int):
 def worker_command(recipe: str, overrides: tuple[str, ...], run_dir: Path) -> list[str]:
     """The same `dlzoo tune` command, for a worker process."""
     sets = [arg for item in overrides for arg in ("--set", item)]
-    # Not `python -m pipelines.cli`: run as __main__ it would import itself twice.
-    main = "from pipelines.cli import main; main()"
+    # Not `python -m pipelines.cli.main`: run as __main__ it would import itself twice.
+    main = "from pipelines.cli.main import main; main()"
     return [sys.executable, "-c", main, "tune", recipe, "--run-dir", str(run_dir), *sets]
 
 

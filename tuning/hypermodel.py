@@ -21,7 +21,7 @@ import keras
 import keras_tuner
 import numpy as np
 
-from pipelines.config import ExperimentConfig
+from pipelines.config.experiment import ExperimentConfig
 from pipelines.data.builder import DataBundle, build
 from tuning.spaces import recipe_sampler
 

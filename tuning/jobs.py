@@ -16,10 +16,10 @@ import shutil
 from pathlib import Path
 from typing import Any
 
-from pipelines import report
-from pipelines.config import ExperimentConfig, dump_config
-from pipelines.errors import UserError
-from pipelines.io import write_json, write_text
+from common import report
+from pipelines.config.experiment import ExperimentConfig, dump_config
+from common.errors import UserError
+from common.io import write_json, write_text
 from tuning import distributed, results, summary
 
 BUDGET_KEYS = ("max_trials", "max_time", "workers")

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
-from pipelines.plots import plt, save
+from common.plotting import plt, save
 
 
 def score_vs_trial(

@@ -15,9 +15,9 @@ from typing import Any
 import keras_tuner
 import yaml
 
-from pipelines import report
-from pipelines.config import ExperimentConfig, dump_config
-from pipelines.io import write_text
+from common import report
+from pipelines.config.experiment import ExperimentConfig, dump_config
+from common.io import write_text
 from tuning import plots
 from tuning.hypermodel import RecipeHyperModel
 from tuning.robust import ROBUST_METRIC, pareto_front

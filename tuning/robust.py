@@ -15,7 +15,7 @@ import keras
 import numpy as np
 
 from pipelines.data.builder import DataBundle
-from pipelines.errors import UserError
+from common.errors import UserError
 from tuning.config import RobustObjective
 
 ROBUST_METRIC = "val_robust_accuracy"

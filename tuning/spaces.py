@@ -16,7 +16,7 @@ import dataclasses
 from collections.abc import Callable
 from typing import Any
 
-from pipelines.registry import Registry
+from common.registry import Registry
 
 Sampler = Callable[[Any], dict[str, Any]]  # keras_tuner.HyperParameters -> overrides
 

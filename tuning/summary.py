@@ -6,8 +6,8 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from pipelines import report
-from pipelines.config import ExperimentConfig
+from common import report
+from pipelines.config.experiment import ExperimentConfig
 from tuning.robust import ROBUST_METRIC
 
 TOP = 10  # rows of the results table shown in the report (all are in results.csv)

@@ -17,7 +17,7 @@ import keras_tuner
 from keras_tuner import oracles
 from keras_tuner.src.distribute import utils as dist_utils
 
-from pipelines.config import ExperimentConfig
+from pipelines.config.experiment import ExperimentConfig
 from tuning.hypermodel import RecipeHyperModel
 
 PROJECT = "search"  # KerasTuner's project folder inside the tune run folder

@@ -14,7 +14,7 @@ from typing import Literal
 
 import keras
 
-from pipelines.registry import Registry
+from common.registry import Registry
 
 
 @dataclasses.dataclass(frozen=True)

@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 import tensorflow as tf
 
-from pipelines.config import DataConfig
+from pipelines.config.experiment import DataConfig
 from pipelines.data.augment import AUGMENTATIONS, Augmentation, uses_soft_labels
 from pipelines.data.augment import INJECTED as AUG_INJECTED
 from pipelines.data.bundle import DataBundle
@@ -20,9 +20,9 @@ from pipelines.data.source import INJECTED, SOURCES, SourceData, Split
 from pipelines.data.spec import DataSpec
 from pipelines.data.splits import in_memory_splits
 from pipelines.data.transforms import fit_standardize
-from pipelines.distribute import auto_shard_policy
-from pipelines.errors import UserError
-from pipelines.registry import validate_params
+from pipelines.train.distribute.strategy import auto_shard_policy
+from common.errors import UserError
+from common.registry import validate_params
 
 AUTOTUNE = tf.data.AUTOTUNE
 SPLITS = ("train", "val", "test")

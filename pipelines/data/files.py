@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 
 from pipelines.data.source import SourceData, Split, register_source, resolve_path
-from pipelines.errors import UserError
+from common.errors import UserError
 
 IMAGE_SUFFIXES = {".bmp", ".gif", ".jpeg", ".jpg", ".png"}  # as Keras' image loader
 

@@ -13,8 +13,8 @@ from typing import Any
 
 import numpy as np
 
-from pipelines.errors import UserError
-from pipelines.registry import Registry
+from common.errors import UserError
+from common.registry import Registry
 
 
 @dataclasses.dataclass

@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from pipelines.data.source import SourceData, Split
-from pipelines.errors import UserError
+from common.errors import UserError
 
 
 def complete_splits(source: SourceData, cfg, seed: int) -> dict[str, Any]:

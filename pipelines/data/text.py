@@ -17,7 +17,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from pipelines.errors import UserError
+from common.errors import UserError
 
 PAD, UNK = "", "[UNK]"
 START, END = "[start]", "[end]"

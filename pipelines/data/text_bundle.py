@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 import tensorflow as tf
 
-from pipelines.config import DataConfig
+from pipelines.config.experiment import DataConfig
 from pipelines.data.bundle import DataBundle
 from pipelines.data.epochs import EpochOrder
 from pipelines.data.source import SourceData, Split
@@ -32,9 +32,9 @@ from pipelines.data.text import (
     pad,
     tokenize,
 )
-from pipelines.data.text_config import TextConfig
+from pipelines.config.text import TextConfig
 from pipelines.data.text_examples import corpus_arrays
-from pipelines.errors import UserError
+from common.errors import UserError
 
 AUTOTUNE = tf.data.AUTOTUNE
 SPLITS = ("train", "val", "test")

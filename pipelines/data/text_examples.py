@@ -14,8 +14,8 @@ import numpy as np
 
 from pipelines.data.source import Split
 from pipelines.data.text import Vocabulary, tokenize
-from pipelines.data.text_config import TextConfig
-from pipelines.errors import UserError
+from pipelines.config.text import TextConfig
+from common.errors import UserError
 
 SPLITS = ("train", "val", "test")
 DEFAULT_WINDOW = 64

@@ -18,7 +18,7 @@ import numpy as np
 from pipelines.data.dates import make_dates
 from pipelines.data.files import _labels_to_ids
 from pipelines.data.source import SourceData, Split, register_source, resolve_path
-from pipelines.errors import UserError
+from common.errors import UserError
 
 EmptyLines = Literal["skip", "error"]
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from pipelines.data.source import SourceData, register_source
-from pipelines.errors import UserError
+from common.errors import UserError
 
 
 @register_source("tfds", offline=False)

@@ -36,8 +36,3 @@ def preprocess_layer(spec: DataSpec) -> keras.layers.Layer:
             axis=-1, mean=list(spec.norm_mean), variance=list(spec.norm_variance), name="preprocess"
         )
     return keras.layers.Identity(name="preprocess")
-
-
-def to_model_range(spec: DataSpec, x: np.ndarray) -> np.ndarray:
-    """Apply the spec's normalization in numpy (for code outside the model)."""
-    return np.asarray(preprocess_layer(spec)(np.asarray(x, np.float32)))

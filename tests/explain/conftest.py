@@ -98,12 +98,12 @@ def shapes_cnn() -> Trained:
 
 @pytest.fixture(scope="session")
 def exported(digits_cnn, tmp_path_factory):
-    """digits_cnn written the way `pipelines.export.export_model` writes it (same serving
+    """digits_cnn written the way `pipelines.export.saved_model.export_model` writes it (same serving
     function and signature; its fresh-process reload check is skipped to save time)."""
     import json
 
     from pipelines.data.spec import DataSpec
-    from pipelines.export import input_signature, serving_fn
+    from pipelines.export.saved_model import input_signature, serving_fn
 
     spec = DataSpec(
         task="classify",

@@ -8,7 +8,7 @@ import pytest
 from explain.attacks import bim, fgsm, pgd
 from explain.patch import patch_success, train_patch
 from explain.robustness import accuracy_under_attack, attack_is_sane, robustness_curve
-from pipelines.errors import UserError
+from common.errors import UserError
 
 RANGE = (0.0, 16.0)
 

@@ -15,7 +15,7 @@ from explain.integrated_gradients import integrated_gradients
 from explain.methods import attribute, to_map
 from explain.occlusion import occlusion
 from explain.quality import completeness
-from pipelines.errors import UserError
+from common.errors import UserError
 
 from .conftest import nested
 

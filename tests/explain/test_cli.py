@@ -9,7 +9,7 @@ import pytest
 import yaml
 from PIL import Image
 
-from pipelines.cli import main
+from pipelines.cli.main import main
 
 
 def dlzoo(*args: str) -> int:

@@ -6,12 +6,12 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from pipelines.errors import UserError
+from common.errors import UserError
 
 
 @pytest.fixture(scope="module")
 def finished(tmp_path_factory):
-    from pipelines.config import validate_config
+    from pipelines.config.experiment import validate_config
     from pipelines.run import run_all
 
     from ..conftest import small_recipe
@@ -41,7 +41,7 @@ def finished(tmp_path_factory):
     # The exporter's fresh-process reload check is the spine's to test (and costs a
     # TensorFlow start-up); here what matters is which model gets exported.
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr("pipelines.export.check_in_fresh_process", lambda *args: None)
+        patch.setattr("pipelines.export.saved_model.check_in_fresh_process", lambda *args: None)
         return run_all(validate_config(raw, source="test"))
 
 

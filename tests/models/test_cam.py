@@ -11,8 +11,8 @@ from models.feature_geometry import cell_centres
 from models.introspect import find_layer
 from models.registry import build_model
 from pipelines import run as pipeline
-from pipelines.cam import pointing_rate
-from pipelines.errors import UserError
+from pipelines.stages.cam import pointing_rate
+from common.errors import UserError
 
 
 @pytest.mark.parametrize("name", ["allconv_gap", "resnet20"])

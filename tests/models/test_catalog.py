@@ -13,8 +13,8 @@ import pytest
 from models.introspect import find_layer
 from models.registry import build_model, get_spec, list_models
 from pipelines.data.spec import DataSpec
-from pipelines.errors import UserError
-from pipelines.tasks import task_for
+from common.errors import UserError
+from pipelines.tasks.base import task_for
 
 # Input shape and parameters that make each model tiny; a model not listed here runs
 # at 16x16x3 with its defaults (add a line when that is too big).

@@ -16,8 +16,8 @@ import pytest
 
 from models.registry import build_model, list_models
 from pipelines.data.spec import DataSpec
-from pipelines.errors import UserError
-from pipelines.generative import compile_model, scaling_layers
+from common.errors import UserError
+from pipelines.tasks.generative.task import compile_model, scaling_layers
 
 SHAPE = (8, 8, 1)
 MLP = {"g_widths": [16], "d_widths": [16], "latent_dim": 4}

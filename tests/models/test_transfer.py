@@ -13,7 +13,7 @@ from models.introspect import find_sub_model
 from models.registry import build_model
 from models.transfer import set_trainable
 from pipelines import run as pipeline
-from pipelines.errors import UserError
+from common.errors import UserError
 
 MLP = {"depth": 2, "width": 64, "batch_norm": True}
 

@@ -25,7 +25,7 @@ MIRRORED = {"name": "mirrored", "logical_cpus": 2}
 
 
 def _config(tmp: Path, **sections):
-    from pipelines.config import validate_config
+    from pipelines.config.experiment import validate_config
 
     return validate_config(small_recipe(tmp, **sections), source="distribute test")
 
@@ -58,7 +58,7 @@ def one_step(tmp: Path) -> dict:
     import tensorflow as tf
 
     from pipelines import run as pipeline
-    from pipelines.loop import distributed_fit
+    from pipelines.train.distribute.loop import distributed_fit
 
     mirrored = pipeline.prepare(_config(tmp, **lenet_sections(MIRRORED, epochs=1)), tmp)
     custom = {**MIRRORED, "loop": "custom"}
@@ -139,7 +139,7 @@ def bad_inputs(tmp: Path) -> dict:
 
     import yaml
 
-    from pipelines.cli import main
+    from pipelines.cli.main import main
 
     recipe = tmp / "recipe.yaml"
     recipe.parent.mkdir(parents=True, exist_ok=True)

@@ -8,8 +8,8 @@ import pytest
 
 from models.registry import build_model
 from pipelines import run as pipeline
-from pipelines.activation_stats import hidden_layers, layer_statistics
-from pipelines.errors import UserError
+from pipelines.stages.activation_stats import hidden_layers, layer_statistics
+from common.errors import UserError
 
 
 def deep_tanh(init: str):

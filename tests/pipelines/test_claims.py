@@ -7,9 +7,9 @@ import json
 import pytest
 
 from pipelines import run as pipeline
-from pipelines.claim_expr import ClaimError, Variants, evaluate, parse
-from pipelines.errors import UserError
-from pipelines.sweep import run_sweep, variants
+from pipelines.stages.claim_expr import ClaimError, Variants, evaluate, parse
+from common.errors import UserError
+from pipelines.stages.sweep import run_sweep, variants
 
 LOSS = Variants(
     "final_loss", {"optimizer=sgd": 0.9, "optimizer=adam": 0.2, "optimizer=momentum": 0.3}

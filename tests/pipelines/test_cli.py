@@ -13,7 +13,7 @@ import pytest
 import yaml
 from PIL import Image
 
-from pipelines.cli import main
+from pipelines.cli.main import main
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -102,19 +102,19 @@ def test_data_summary(capsys):
 
 
 def test_console_script_help_is_quick_and_exit_codes():
-    done = subprocess.run([sys.executable, "-m", "pipelines.cli", "--help"],
+    done = subprocess.run([sys.executable, "-m", "pipelines.cli.main", "--help"],
                           capture_output=True, text=True)
     assert done.returncode == 0 and "data-summary" in done.stdout
-    probe = subprocess.run([sys.executable, "-c", "import sys, pipelines.cli; "
+    probe = subprocess.run([sys.executable, "-c", "import sys, pipelines.cli.main; "
                             "print('tensorflow' in sys.modules)"], capture_output=True, text=True)
     assert probe.stdout.strip() == "False"
-    bad = subprocess.run([sys.executable, "-m", "pipelines.cli", "run"], capture_output=True,
+    bad = subprocess.run([sys.executable, "-m", "pipelines.cli.main", "run"], capture_output=True,
                          text=True)
     assert bad.returncode == 2 and "Missing argument" in bad.stderr
 
 
 def test_predict_prints_one_line_per_input_even_for_generated_text():
-    from pipelines.cli import _one_line
+    from pipelines.cli.main import _one_line
 
     assert _one_line("to be\nor not\tto be") == "to be\\nor not\\tto be"
     assert "\n" not in _one_line("a\\nb\n") and _one_line("a\\b") == "a\\\\b"

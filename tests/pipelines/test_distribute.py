@@ -14,16 +14,16 @@ import pytest
 import tensorflow as tf
 
 from pipelines import run as pipeline
-from pipelines.config import dump_config, validate_config
-from pipelines.distribute import (
+from pipelines.config.experiment import dump_config, validate_config
+from pipelines.train.distribute.strategy import (
     auto_shard_policy,
     check_global_batch,
     is_chief,
     read_tf_config,
     strategy_from_config,
 )
-from pipelines.distribute_cli import strategy_overrides
-from pipelines.errors import UserError
+from pipelines.cli.distribute_options import strategy_overrides
+from common.errors import UserError
 from tests.conftest import small_recipe
 
 
@@ -52,7 +52,7 @@ def test_bad_strategy_sections_name_the_key(make_config, strategy, message):
 
 
 def test_cli_flags_become_overrides(tmp_path):
-    from pipelines.config import load_recipe
+    from pipelines.config.experiment import load_recipe
 
     assert strategy_overrides(None, None) == ()
     recipe = tmp_path / "r.yaml"
@@ -135,7 +135,7 @@ def test_auto_shard_policy_file_only_for_file_readers(make_config, tmp_path):
 
 
 def test_linear_lr_scaling_with_warmup(make_config):
-    from pipelines.train import build_optimizer
+    from pipelines.train.fit import build_optimizer
 
     cfg = make_config(data={"batch_size": 256},
                       train={"optimizer": {"name": "sgd", "learning_rate": 0.1},
@@ -176,7 +176,7 @@ class _Interrupt(keras.callbacks.Callback):
 
 
 def test_distributed_loop_resumes_from_backup(make_config, monkeypatch):
-    import pipelines.train as train_module
+    import pipelines.train.fit as train_module
 
     cfg = make_config(train={"epochs": 3, "checkpoint": False,
                              "strategy": {"name": "default", "loop": "custom"}})

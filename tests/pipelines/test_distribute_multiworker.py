@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from pipelines import run as pipeline
-from pipelines.config import validate_config
+from pipelines.config.experiment import validate_config
 from tests.conftest import small_recipe
 
 
@@ -92,7 +92,7 @@ def test_killed_worker_restarts_the_cluster_from_the_backup(tmp_path):
 def test_malformed_tf_config_is_a_user_error_before_training(
     tmp_path, monkeypatch, tf_config, message
 ):
-    from pipelines.errors import UserError
+    from common.errors import UserError
 
     monkeypatch.setenv("TF_CONFIG", tf_config)
     with pytest.raises(UserError, match=message):
@@ -101,7 +101,7 @@ def test_malformed_tf_config_is_a_user_error_before_training(
 
 
 def test_multi_worker_without_a_cluster_says_how_to_get_one(tmp_path, monkeypatch):
-    from pipelines.errors import UserError
+    from common.errors import UserError
 
     monkeypatch.delenv("TF_CONFIG", raising=False)
     with pytest.raises(UserError, match="TF_CONFIG.*--workers N"):

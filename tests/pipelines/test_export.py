@@ -10,15 +10,15 @@ import numpy as np
 import pytest
 from PIL import Image
 
-import pipelines.export as export_module
+import pipelines.export.saved_model as export_module
 from pipelines import run as pipeline
-from pipelines.errors import UserError
-from pipelines.predict import ExportedModel, predict_files
+from common.errors import UserError
+from pipelines.export.predict import ExportedModel, predict_files
 
 
 @pytest.fixture(scope="module")
 def trained(tmp_path_factory):
-    from pipelines.config import validate_config
+    from pipelines.config.experiment import validate_config
     from tests.conftest import small_recipe
 
     tmp = tmp_path_factory.mktemp("export")

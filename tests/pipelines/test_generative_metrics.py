@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from scipy import linalg
 
-from pipelines import generative_metrics as gm
+from pipelines.tasks.generative import metrics as gm
 
 
 def test_frechet_distance_matches_the_closed_form_and_scipy():

@@ -13,10 +13,10 @@ import pytest
 import tensorflow as tf
 
 from pipelines import run as pipeline
-from pipelines.cli import main as cli_main
-from pipelines.config import validate_config
-from pipelines.errors import UserError
-from pipelines.generative_sampling import generate
+from pipelines.cli.main import main as cli_main
+from pipelines.config.experiment import validate_config
+from common.errors import UserError
+from pipelines.tasks.generative.sampling import generate
 from tests.conftest import small_recipe
 
 FAST = {  # small evaluation settings; the recipes use the full ones
@@ -116,7 +116,7 @@ def test_generator_export_and_generate_command(cgan, tmp_path):
 def test_gan_resumes_and_keeps_the_best_val_fd_weights(cgan, tmp_path, monkeypatch):
     import keras
 
-    import pipelines.train as train_module
+    import pipelines.train.fit as train_module
 
     class Interrupt(keras.callbacks.Callback):
         def on_epoch_end(self, epoch, logs=None):

@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 
 from pipelines import run as pipeline
-from pipelines.errors import UserError
-from pipelines.segment import MeanDice, mask_rows, segmentation_scores
+from common.errors import UserError
+from pipelines.tasks.segment import MeanDice, mask_rows, segmentation_scores
 
 
 def test_unet_segments_shapes_with_iou_above_0_8(make_config):

@@ -10,9 +10,9 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from pipelines.config import DataConfig
+from pipelines.config.experiment import DataConfig
 from pipelines.data.builder import build, load_source
-from pipelines.errors import UserError
+from common.errors import UserError
 
 
 def source(source_name, /, **params):

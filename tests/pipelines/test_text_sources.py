@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from pipelines.data.text_sources import babi, dates, parse_babi, text_corpus, text_lines, text_pairs
-from pipelines.errors import UserError
+from common.errors import UserError
 
 
 def write(path, text: str):

@@ -11,11 +11,11 @@ import numpy as np
 import pytest
 
 from pipelines import run as pipeline
-from pipelines.cli import main as cli_main
-from pipelines.config import validate_config
+from pipelines.cli.main import main as cli_main
+from pipelines.config.experiment import validate_config
 from pipelines.data.text import Vocabulary
-from pipelines.errors import UserError
-from pipelines.predict import ExportedModel, predict_texts
+from common.errors import UserError
+from pipelines.export.predict import ExportedModel, predict_texts
 from tests.conftest import learned, small_recipe
 
 
@@ -128,7 +128,7 @@ def babi_folder(root, n_stories=150, seed=0):
 
 
 def test_memory_network_answers_and_its_export_parses_stories(tmp_path):
-    from pipelines.sequence.serving import StoryQA
+    from pipelines.tasks.sequence.serving import StoryQA
 
     babi_folder(tmp_path)
     cfg = recipe(
@@ -155,8 +155,8 @@ def test_memory_network_answers_and_its_export_parses_stories(tmp_path):
 
 
 def test_language_model_continues_a_pattern(tmp_path):
-    from pipelines.sequence.generate import generate_text
-    from pipelines.sequence.serving import Generator
+    from pipelines.tasks.sequence.generate import generate_text
+    from pipelines.tasks.sequence.serving import Generator
 
     (tmp_path / "c.txt").write_text("abcd efgh\n" * 300)
     cfg = recipe(
@@ -179,7 +179,7 @@ def test_language_model_continues_a_pattern(tmp_path):
 
 
 def test_analogies_and_neighbours_on_known_vectors():
-    from pipelines.sequence.skipgram import analogy_accuracy, neighbours
+    from pipelines.tasks.sequence.skipgram import analogy_accuracy, neighbours
 
     vocab = Vocabulary("word", "lower", ("", "[UNK]", "king", "queen", "man", "woman", "x"))
     vectors = np.array([[0, 0, 0], [0, 0, 0], [1, 1, 0], [1, -1, 0], [0, 1, 0.1],
@@ -193,7 +193,7 @@ def test_analogies_and_neighbours_on_known_vectors():
 
 
 def test_published_comparison_groups_a_sweep(tmp_path):
-    from pipelines.sequence.compare import compare_sweep
+    from pipelines.stages.published import compare_sweep
 
     cfg = recipe(tmp_path, data={"source": "mnist1d", "params": {"as_sequence": True}},
                  published={"table": "mnist1d_greydanus2020", "by": "model.name"})

@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 
 from pipelines import run as pipeline
-from pipelines.errors import UserError
-from pipelines.optimizers import OPTIMIZERS, SCHEDULES, learning_rate, make_optimizer
-from pipelines.train import read_history
+from common.errors import UserError
+from pipelines.train.optimizers import OPTIMIZERS, SCHEDULES, learning_rate, make_optimizer
+from pipelines.train.fit import read_history
 
 
 def test_mlp_learns_digits(make_config):
@@ -37,7 +37,7 @@ class _Interrupt(keras.callbacks.Callback):
 
 def test_interrupted_run_resumes_where_it_stopped(make_config, monkeypatch):
     cfg = make_config(train={"epochs": 4, "checkpoint": False})
-    import pipelines.train as train_module
+    import pipelines.train.fit as train_module
 
     original = train_module.callbacks
     monkeypatch.setattr(train_module, "callbacks",
@@ -57,7 +57,7 @@ def test_interrupted_run_resumes_where_it_stopped(make_config, monkeypatch):
 def test_resumed_run_repeats_the_uninterrupted_history_exactly(make_config, monkeypatch):
     """The data order and the augmentation draws of epoch k come from (seed, k), so
     the epochs after a resume see the batches the uninterrupted run saw."""
-    import pipelines.train as train_module
+    import pipelines.train.fit as train_module
 
     cfg = make_config(
         data={"source": "digits", "batch_size": 64,
@@ -128,9 +128,9 @@ def test_cosine_decays_to_zero_and_step_drops():
 
 
 def test_plateau_schedule_adds_the_callback(make_config, tmp_path):
-    from pipelines.callbacks import NanGuard
-    from pipelines.tasks import TASKS
-    from pipelines.train import callbacks
+    from pipelines.train.callbacks import NanGuard
+    from pipelines.tasks.base import TASKS
+    from pipelines.train.fit import callbacks
 
     cfg = make_config(train={"schedule": {"name": "plateau", "patience": 1}})
     cbs = callbacks(cfg.train, TASKS.get("classify"), tmp_path, NanGuard(tmp_path / "g.h5"))

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from pipelines.config import validate_config
-from pipelines.errors import UserError
+from pipelines.config.experiment import validate_config
+from common.errors import UserError
 from tests.conftest import small_recipe
 
 BAD = [

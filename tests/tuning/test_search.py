@@ -7,7 +7,7 @@ import csv
 
 import pytest
 
-from pipelines.config import load_recipe
+from pipelines.config.experiment import load_recipe
 
 TUNE = {
     "params": {

@@ -1,0 +1,170 @@
+"""SavedModel export in TensorFlow Serving's layout: `saved_models/<name>/<version>/`.
+
+The `serve` signature (also `serving_default`) takes *raw* inputs (uint8 images of
+any height and width, or raw features), runs the normalization and network inside,
+and returns the task's outputs (class probabilities and ids for classifiers). The
+model is written to a temporary folder, reloaded in a fresh process and compared
+with the in-memory model, and only then renamed into place: a crash or a mismatch
+never leaves half a model under `saved_models/`.
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from pipelines.data.spec import DataSpec
+from common.errors import UserError
+from common.io import write_json
+
+IMAGE_RANK = 3
+
+
+def run_metadata(run) -> dict[str, Any]:
+    """Where an export came from, for its metadata.json: recipe, run folder, the
+    resolved config and the run's numeric metrics (every exporter records these)."""
+    return {
+        "recipe": run.cfg.name,
+        "run_dir": str(run.run_dir),
+        "config": run.cfg.model_dump(mode="json"),
+        "metrics": {k: v for k, v in run.metrics.items() if isinstance(v, (int, float))},
+    }
+
+
+def next_version(root: Path) -> int:
+    versions = [int(p.name) for p in root.glob("*") if p.is_dir() and p.name.isdigit()]
+    return max(versions, default=0) + 1
+
+
+def input_signature(spec: DataSpec) -> tf.TensorSpec:
+    """Images: any height/width (resized inside); other inputs: the exact shape."""
+    shape = spec.input_shape
+    if len(shape) == IMAGE_RANK:
+        shape = (None, None, shape[-1])
+    return tf.TensorSpec((None, *shape), tf.as_dtype(spec.raw_dtype), name="inputs")
+
+
+def serving_fn(model: keras.Model, spec: DataSpec, outputs: Callable[[Any], dict]) -> Callable:
+    def serve(inputs):
+        if isinstance(inputs, dict):  # named inputs (a generator's noise and labels)
+            return outputs(model(inputs, training=False))
+        if inputs.dtype == tf.string:  # text models vectorize inside (pipelines.tasks.sequence)
+            return outputs(model(inputs, training=False))
+        x = tf.cast(inputs, tf.float32)
+        if len(spec.input_shape) == IMAGE_RANK:
+            x = tf.image.resize(x, spec.input_shape[:2])
+        return outputs(model(x, training=False))
+
+    return serve
+
+
+def export_model(
+    model: keras.Model,
+    spec: DataSpec,
+    *,
+    root: Path,
+    outputs: Callable[[Any], dict],
+    sample: np.ndarray | dict[str, np.ndarray],
+    metadata: dict[str, Any],
+    tolerance: float = 1e-5,
+    signature: tf.TensorSpec | dict[str, tf.TensorSpec] | None = None,
+) -> Path:
+    """Write, reload-check and publish one SavedModel version; return its folder.
+
+    Args:
+        model: the trained model taking float inputs in the raw range.
+        root: `saved_models/<name>`; the version is the next free integer.
+        outputs: maps the model's output to the serving outputs dict.
+        sample: a raw batch used to compare the reloaded model with `model`.
+        metadata: written as `metadata.json` next to the SavedModel.
+        signature: override the serving input spec (default from `spec`); a dict
+            of named specs makes `serve` take those names (then `sample` is a dict).
+
+    Raises:
+        UserError: the reloaded model disagrees with the in-memory one.
+    """
+    root = Path(root)
+    root.mkdir(parents=True, exist_ok=True)
+    version = next_version(root)
+    tmp = Path(tempfile.mkdtemp(prefix=f".tmp-{version}-", dir=root))
+    try:
+        fn = serving_fn(model, spec, outputs)
+        archive = keras.export.ExportArchive()
+        archive.track(model)
+        archive.add_endpoint("serve", fn, input_signature=[signature or input_signature(spec)])
+        archive.write_out(str(tmp), verbose=False)
+        probe = tf.nest.map_structure(tf.constant, sample)
+        expected = {k: np.asarray(v) for k, v in fn(probe).items()}
+        write_json(
+            tmp / "metadata.json",
+            {**metadata, **_describe(spec, expected), "versions": library_versions()},
+        )
+        check_in_fresh_process(tmp, sample, expected, tolerance)
+        final = root / str(version)
+        os.replace(tmp, final)
+        return final
+    finally:
+        if tmp.exists():
+            shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _describe(spec: DataSpec, expected: dict[str, np.ndarray]) -> dict[str, Any]:
+    return {
+        "task": spec.task,
+        "class_names": list(spec.class_names),
+        "input": {
+            "shape": list(spec.input_shape),
+            "dtype": spec.raw_dtype,
+            "range": list(spec.input_range),
+            "any_image_size": len(spec.input_shape) == IMAGE_RANK,
+        },
+        "outputs": {
+            k: {"dtype": str(v.dtype), "shape": [None, *v.shape[1:]]} for k, v in expected.items()
+        },
+        "signature": "serve (also serving_default)",
+    }
+
+
+def check_in_fresh_process(
+    path: Path, sample: Any, expected: dict[str, np.ndarray], tolerance: float
+) -> None:
+    """Reload `path` in a new Python process and compare its outputs on `sample`."""
+    with tempfile.TemporaryDirectory() as scratch:
+        probe = Path(scratch) / "probe.npz"
+        named = sample if isinstance(sample, dict) else {"": sample}
+        np.savez(probe, **{f"__inputs__{k and ':' + k}": v for k, v in named.items()}, **expected)
+        env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
+        done = subprocess.run(
+            [sys.executable, "-m", "pipelines.export.check", str(path), str(probe), str(tolerance)],
+            capture_output=True,
+            text=True,
+            env=env,
+        )
+    if done.returncode != 0:
+        raise UserError(
+            f"export check failed for {path}: the reloaded SavedModel does "
+            f"not match the trained model:\n{done.stdout}{done.stderr[-2000:]}"
+        )
+
+
+def library_versions() -> dict[str, str]:
+    import importlib.metadata as md
+
+    out = {"python": platform.python_version()}
+    for name in ("tensorflow", "keras", "numpy", "dlzoo"):
+        try:
+            out[name] = md.version(name)
+        except md.PackageNotFoundError:
+            pass
+    return out

@@ -1,0 +1,169 @@
+"""Optimizers and learning-rate schedules by name, with their parameters from the recipe.
+
+`optimizer: {name: sgd, learning_rate: 0.1, momentum: 0.9, nesterov: true,
+clipnorm: 1.0}`; any argument of the Keras optimizer class is accepted (checked at
+load). `momentum`, `nesterov` and `amsgrad` are presets of SGD and Adam, so a sweep
+can list the lecture's optimizer family by name.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from typing import Any
+
+import keras
+
+from common.registry import Registry, validate_params
+
+OPTIMIZERS: Registry[tuple[type, dict[str, Any]]] = Registry("optimizer")
+for _name, _cls, _preset in [
+    ("sgd", keras.optimizers.SGD, {}),
+    ("momentum", keras.optimizers.SGD, {"momentum": 0.9}),
+    ("nesterov", keras.optimizers.SGD, {"momentum": 0.9, "nesterov": True}),
+    ("adagrad", keras.optimizers.Adagrad, {}),
+    ("adadelta", keras.optimizers.Adadelta, {}),
+    ("rmsprop", keras.optimizers.RMSprop, {}),
+    ("adam", keras.optimizers.Adam, {}),
+    ("amsgrad", keras.optimizers.Adam, {"amsgrad": True}),
+    ("adamw", keras.optimizers.AdamW, {}),
+    ("nadam", keras.optimizers.Nadam, {}),
+]:
+    OPTIMIZERS.add(_name, (_cls, _preset))
+
+
+def check_optimizer_params(name: str, params: dict[str, Any]) -> dict[str, Any]:
+    cls, _ = OPTIMIZERS.get(name)
+    return validate_params(
+        cls.__init__, params, where="train.optimizer", skip=("learning_rate", "name")
+    )
+
+
+def make_optimizer(
+    name: str, learning_rate: Any, params: dict[str, Any]
+) -> keras.optimizers.Optimizer:
+    cls, preset = OPTIMIZERS.get(name)
+    return cls(learning_rate=learning_rate, **{**preset, **check_optimizer_params(name, params)})
+
+
+# --- schedules: functions of (base_lr, total_steps, steps_per_epoch, **params) ---
+SCHEDULES: Registry[Callable[..., Any]] = Registry("learning-rate schedule")
+
+
+def _schedule(name: str):
+    return lambda fn: SCHEDULES.add(name, fn)
+
+
+@_schedule("constant")
+def constant(base_lr: float, *, total_steps: int, steps_per_epoch: int) -> Any:
+    return base_lr
+
+
+@_schedule("step")
+def step(
+    base_lr: float,
+    *,
+    total_steps: int,
+    steps_per_epoch: int,
+    drop_every_epochs: float = 10,
+    factor: float = 0.1,
+) -> Any:
+    """Multiply the rate by `factor` every `drop_every_epochs` epochs."""
+    return keras.optimizers.schedules.ExponentialDecay(
+        base_lr,
+        decay_steps=max(1, int(drop_every_epochs * steps_per_epoch)),
+        decay_rate=factor,
+        staircase=True,
+    )
+
+
+@_schedule("exponential")
+def exponential(
+    base_lr: float, *, total_steps: int, steps_per_epoch: int, decay_rate: float = 0.9
+) -> Any:
+    """Multiply the rate by `decay_rate` per epoch, smoothly."""
+    return keras.optimizers.schedules.ExponentialDecay(
+        base_lr, decay_steps=steps_per_epoch, decay_rate=decay_rate
+    )
+
+
+@_schedule("cosine")
+def cosine(base_lr: float, *, total_steps: int, steps_per_epoch: int, alpha: float = 0.0) -> Any:
+    """Cosine decay to `alpha * base_lr` over the whole run (Loshchilov & Hutter 2017)."""
+    return keras.optimizers.schedules.CosineDecay(base_lr, decay_steps=total_steps, alpha=alpha)
+
+
+@_schedule("plateau")
+def plateau(
+    base_lr: float,
+    *,
+    total_steps: int,
+    steps_per_epoch: int,
+    factor: float = 0.5,
+    patience: int = 3,
+    monitor: str = "val_loss",
+) -> Any:
+    """Constant rate, lowered by `factor` when `monitor` stops improving
+    (the ReduceLROnPlateau callback; see `plateau_callback`)."""
+    return base_lr
+
+
+def plateau_callback(params: dict[str, Any]) -> keras.callbacks.Callback:
+    return keras.callbacks.ReduceLROnPlateau(
+        monitor=params.get("monitor", "val_loss"),
+        factor=params.get("factor", 0.5),
+        patience=params.get("patience", 3),
+        verbose=1,
+    )
+
+
+def check_schedule_params(name: str, params: dict[str, Any]) -> dict[str, Any]:
+    return validate_params(
+        SCHEDULES.get(name),
+        params,
+        where="train.schedule",
+        skip=("base_lr", "total_steps", "steps_per_epoch"),
+    )
+
+
+@keras.saving.register_keras_serializable(package="dlzoo")
+class Warmup(keras.optimizers.schedules.LearningRateSchedule):
+    """Linear warmup over `warmup_steps` (Goyal et al. 2017), then `after`."""
+
+    def __init__(self, after: Any, warmup_steps: int, base_lr: float) -> None:
+        self.after, self.warmup_steps, self.base_lr = after, warmup_steps, base_lr
+
+    def __call__(self, step):
+        step = keras.ops.cast(step, "float32")
+        ramp = self.base_lr * (step + 1) / self.warmup_steps
+        later = self.after(step - self.warmup_steps) if callable(self.after) else self.after
+        return keras.ops.where(step < self.warmup_steps, ramp, later)
+
+    def get_config(self) -> dict[str, Any]:
+        return {
+            "after": keras.saving.serialize_keras_object(self.after),
+            "warmup_steps": self.warmup_steps,
+            "base_lr": self.base_lr,
+        }
+
+
+def learning_rate(
+    name: str,
+    base_lr: float,
+    params: dict[str, Any],
+    *,
+    epochs: int,
+    steps_per_epoch: int,
+    warmup_epochs: float = 0.0,
+) -> Any:
+    """A float or a `LearningRateSchedule` for `keras.optimizers.*(learning_rate=...)`."""
+    steps_per_epoch = max(1, steps_per_epoch)
+    warmup = int(math.ceil(warmup_epochs * steps_per_epoch))
+    total = max(1, epochs * steps_per_epoch - warmup)
+    schedule = SCHEDULES.get(name)(
+        base_lr,
+        total_steps=total,
+        steps_per_epoch=steps_per_epoch,
+        **check_schedule_params(name, params),
+    )
+    return Warmup(schedule, warmup, base_lr) if warmup else schedule
