@@ -39,7 +39,7 @@ import tensorflow as tf  # noqa: E402
 
 from pipelines.config.experiment import validate_config  # noqa: E402
 from pipelines.data.builder import augmentations, build  # noqa: E402
-from pipelines.run import build_model  # noqa: E402
+from pipelines.tasks.assemble import build_model  # noqa: E402
 
 RESULTS = Path(__file__).parent / "results" / "input_pipeline.json"
 # A round counts when the process kept at least this share of the cores busy: on

@@ -229,7 +229,7 @@ def bare_keras(args: argparse.Namespace) -> dict:
     import keras
 
     from pipelines.data.builder import build
-    from pipelines.run import build_model
+    from pipelines.tasks.assemble import build_model
 
     cfg = validate_config(
         {"name": "bare", "seed": 0,

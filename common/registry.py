@@ -1,7 +1,8 @@
 """A small name -> entry registry shared by sources, models, augmentations, optimizers...
 
 Duplicate names raise (a silent overwrite hides bugs); an unknown name raises a
-`UserError` that lists the known ones, so a typo in a recipe is one clear message.
+`UserError` that lists the known ones, so a typo in a recipe is one clear message (the
+model catalog, a library layer, raises a plain `ValueError` instead).
 """
 
 from __future__ import annotations
@@ -20,8 +21,9 @@ T = TypeVar("T")
 class Registry(Generic[T]):
     """Names to entries for one kind of thing ("model", "data source", ...)."""
 
-    def __init__(self, kind: str) -> None:
+    def __init__(self, kind: str, *, error: type[Exception] = UserError) -> None:
         self.kind = kind
+        self.error = error  # what an unknown name raises
         self._entries: dict[str, T] = {}
 
     def add(self, name: str, entry: T) -> T:
@@ -32,7 +34,7 @@ class Registry(Generic[T]):
 
     def get(self, name: str) -> T:
         if name not in self._entries:
-            raise UserError(f"unknown {self.kind} {name!r}; known: {', '.join(self.names())}")
+            raise self.error(f"unknown {self.kind} {name!r}; known: {', '.join(self.names())}")
         return self._entries[name]
 
     def names(self) -> list[str]:

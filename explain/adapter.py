@@ -19,8 +19,8 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from explain import nested
 from common.errors import UserError
+from explain import nested
 
 
 class Scorer:

@@ -10,13 +10,13 @@ from typing import Any
 
 import numpy as np
 
+from common.report import image, table
 from explain import plot
 from explain.adapter import Scorer, as_scorer
 from explain.attacks import check_epsilon
 from explain.config import AttackConfig
 from explain.explain_report import caption
 from explain.robustness import adversarial, attack_is_sane, robustness_curve
-from common.report import image, table
 
 DEFAULT_FRACTIONS = (0.0, 0.01, 0.02, 0.05, 0.1, 0.2, 0.3)
 

@@ -22,8 +22,8 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from explain.adapter import Scorer, as_scorer
 from common.errors import UserError
+from explain.adapter import Scorer, as_scorer
 
 NORMS = ("inf", "2")
 

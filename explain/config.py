@@ -13,9 +13,7 @@ train:
   adversarial: {attack: fgsm, epsilon: 2.0, ratio: 0.5}
 ```
 
-Import-light (pydantic only): `pipelines.config.experiment` imports this module, so it cannot
-import `pipelines.config.experiment` back (hence its own `Strict` base). Epsilons are always in
-the model's RAW input units (0..255 pixels, 0..16 for digits); ranges are checked
+Import-light (pydantic only). Epsilons are always in the model's RAW input units (0..255 pixels, 0..16 for digits); ranges are checked
 against the data when the stage runs.
 """
 
@@ -23,8 +21,9 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-import pydantic
 from pydantic import Field, field_validator
+
+from common.config import Strict
 
 # Attribution methods, by their canonical (CLI) names.
 METHODS = ("gradients", "gradxinput", "smoothgrad", "ig", "gradcam", "occlusion", "lime")
@@ -49,12 +48,6 @@ def canonical_method(name: str, allowed: tuple[str, ...] = METHODS) -> str:
     if key not in allowed:
         raise ValueError(f"unknown explanation method {name!r}; allowed: {', '.join(allowed)}")
     return key
-
-
-class Strict(pydantic.BaseModel):
-    """As `pipelines.config.experiment.Strict` (not imported: pipelines.config.experiment imports this module)."""
-
-    model_config = pydantic.ConfigDict(extra="forbid", frozen=True)
 
 
 class IGConfig(Strict):

@@ -11,12 +11,12 @@ from typing import Any
 
 import numpy as np
 
+from common.errors import UserError
+from common.report import image, table
 from explain import plot, quality
 from explain.adapter import Scorer, as_scorer
 from explain.config import ExplainConfig
 from explain.methods import applicable, attribute, to_map
-from common.errors import UserError
-from common.report import image, table
 
 DELETION, INSERTION = "deletion AUC (lower better)", "insertion AUC (higher better)"
 

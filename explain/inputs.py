@@ -1,82 +1,16 @@
-"""Where explained and attacked inputs come from: a run's data splits, a recipe's
-test split, or image files; and the model: an exported SavedModel or a run folder.
-"""
+"""Image files as explained and attacked inputs: files, folders and globs expanded,
+decoded and mapped onto the model's raw input range."""
 
 from __future__ import annotations
 
-import dataclasses
 import glob
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
 from common.errors import UserError
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp")
-
-
-def split_arrays(bundle: Any, split: str, limit: int) -> tuple[np.ndarray, np.ndarray, Any]:
-    """Up to `limit` model-ready inputs (raw range, resized), class ids and object
-    masks (resized to the input, when the data has them), in the split's order."""
-    xs, ys, n = [], [], 0
-    for x, y in bundle.split(split):
-        xs.append(np.asarray(x, np.float32))
-        ys.append(np.asarray(y))
-        n += len(xs[-1])
-        if n >= limit:
-            break
-    if not xs:
-        raise UserError(f"the {split} split is empty: nothing to explain or attack")
-    x, y = np.concatenate(xs)[:limit], np.concatenate(ys)[:limit]
-    y = y.argmax(-1) if y.ndim == 2 else y
-    raw = bundle.raw.get(split)
-    masks = None if raw is None else raw.extras.get("mask")
-    if masks is not None:
-        masks = _resize_masks(np.asarray(masks)[: len(x)], x.shape[1:3])
-    return x, y.astype(np.int64), masks
-
-
-def _resize_masks(masks: np.ndarray, size: tuple[int, int]) -> np.ndarray:
-    if masks.shape[1:3] == tuple(size):
-        return masks.astype(bool)
-    import tensorflow as tf
-
-    resized = tf.image.resize(masks[..., None].astype(np.float32), size, method="nearest")
-    return np.asarray(resized)[..., 0] > 0
-
-
-@dataclasses.dataclass
-class LoadedModel:
-    """A model to explain or attack, with what the data would otherwise tell."""
-
-    model: Any  # keras.Model or SavedModelScorer
-    input_range: tuple[float, float]
-    class_names: tuple[str, ...]
-    input_shape: tuple[int, ...]
-    name: str
-    run: Any = None  # the pipelines Run, for a run folder
-
-
-def load_model(path: Path) -> LoadedModel:
-    """A run folder (`runs/<recipe>/<stamp>`, Keras weights) or an exported model."""
-    path = Path(path)
-    if (path / "model.weights.h5").exists() and (path / "config.yaml").exists():
-        from pipelines.run import load_run
-
-        run = load_run(path)
-        spec = run.bundle.spec
-        return LoadedModel(
-            run.model, spec.input_range, spec.class_names, spec.input_shape, run.cfg.name, run
-        )
-    from explain.saved_model import SavedModelScorer
-
-    scorer = SavedModelScorer(path)
-    if scorer.input_range is None:
-        raise UserError(f"{scorer.path}: metadata.json has no input range; re-export the model")
-    return LoadedModel(
-        scorer, scorer.input_range, scorer.class_names, scorer.input_shape, scorer.name
-    )
 
 
 def expand_files(items: tuple[str, ...] | list[str]) -> list[Path]:
@@ -131,15 +65,3 @@ def load_image_files(
     x = x[..., None] if channels == 1 else x
     lo, hi = input_range
     return (lo + x / 255.0 * (hi - lo)).astype(np.float32)
-
-
-def recipe_inputs(recipe: str, overrides: tuple[str, ...], limit: int, split: str = "test"):
-    """(x, y, masks, bundle) from a recipe's data: the split, resized like training."""
-    from pipelines.config.experiment import load_recipe
-    from pipelines.data.builder import build
-    from pipelines.run import resolve
-
-    cfg = resolve(load_recipe(recipe, overrides))
-    bundle = build(cfg.data, seed=cfg.seed)
-    x, y, masks = split_arrays(bundle, split, limit)
-    return x, y, masks, bundle

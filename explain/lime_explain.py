@@ -22,8 +22,8 @@ from unittest import mock
 import keras
 import numpy as np
 
-from explain.adapter import as_scorer
 from common.errors import UserError
+from explain.adapter import as_scorer
 
 SEGMENTATIONS = ("quickshift", "slic", "felzenszwalb")
 # Defaults sized for the small images dlzoo works with (8..64 px), not lime's 224 px.

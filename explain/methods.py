@@ -11,9 +11,9 @@ from typing import Any
 
 import numpy as np
 
+from common.errors import UserError
 from explain.adapter import as_scorer
 from explain.config import METHODS, ExplainConfig, canonical_method
-from common.errors import UserError
 
 # Outputs shaped like the input whose sign is not evidence (ranked by magnitude).
 MAGNITUDE = ("gradients", "smoothgrad")

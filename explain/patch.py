@@ -15,8 +15,8 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from explain.adapter import as_scorer
 from common.errors import UserError
+from explain.adapter import as_scorer
 
 
 def patch_side(input_shape: tuple[int, ...], size: float) -> int:

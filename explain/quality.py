@@ -18,10 +18,10 @@ from typing import Any
 import keras
 import numpy as np
 
+from common.errors import UserError
 from explain.adapter import as_scorer, unwrap
 from explain.integrated_gradients import baseline_for, integrated_gradients
 from explain.methods import attribute, to_map
-from common.errors import UserError
 
 
 def completeness(

@@ -19,8 +19,9 @@ from pathlib import Path
 
 import tensorflow as tf
 
-from explain.adapter import Scorer, registry_layer
 from common.errors import UserError
+from common.versions import resolve_version
+from explain.adapter import Scorer, registry_layer
 
 _SUFFIX = re.compile(r"_\d+$")  # Keras name scopes add `_1` to a layer called again
 
@@ -29,8 +30,6 @@ class SavedModelScorer(Scorer):
     """An exported classifier (`saved_models/<name>[/<version>]`)."""
 
     def __init__(self, path: Path, input_range: tuple[float, float] | None = None) -> None:
-        from pipelines.export.predict import resolve_version
-
         self.path = resolve_version(Path(path))
         meta_file = self.path / "metadata.json"
         meta = json.loads(meta_file.read_text()) if meta_file.exists() else {}

@@ -30,7 +30,6 @@ from models.autoencoders import DEFAULT_WIDTHS, Recon
 from models.autoencoders import reconstruction_error as error
 from models.gan_nets import encoder_decoder, mlp_discriminator
 from models.registry import register_model
-from common.errors import UserError
 
 
 class AAE(AdversarialModel):
@@ -191,11 +190,12 @@ def aae(
             one component per class; section 2.3 of the paper).
     """
     if supervised and prior != "mixture":
-        raise UserError(
-            "model.params.supervised: true needs prior: mixture (one component per class)"
+        raise ValueError(
+            "supervised=True needs prior='mixture' (one component per class); "
+            f"received prior={prior!r}"
         )
     if prior == "mixture" and latent_dim < 2:
-        raise UserError(f"model.params.latent_dim: the mixture prior needs >= 2, got {latent_dim}")
+        raise ValueError(f"the mixture prior needs latent_dim >= 2; received latent_dim={latent_dim}")
     nets = encoder_decoder(
         arch=arch,
         input_shape=input_shape,

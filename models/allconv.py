@@ -24,7 +24,6 @@ from models.common import Activation, Initializer, min_size_check
 from models.feature_geometry import cell_centres, cell_pixels, resample
 from models.introspect import find_layer, tap
 from models.registry import register_model
-from common.errors import UserError
 
 # (filters, kernel, stride, padding) per block: All-CNN-C
 _BLOCKS = (
@@ -90,7 +89,7 @@ def class_activation_maps(
         float32 array (N, H, W).
 
     Raises:
-        UserError: the model has neither head.
+        ValueError: the model has neither head.
     """
     return cams_and_peaks(model, images, class_ids)[0]
 
@@ -123,7 +122,7 @@ def _class_maps(model: keras.Model, images: np.ndarray):
         return np.asarray(maps), np.asarray(logits), class_maps.output
     pool, dense = find_layer(model, "avg_pool"), find_layer(model, "logits")
     if pool is None or not isinstance(dense, layers.Dense):
-        raise UserError(
+        raise ValueError(
             f"model {model.name!r} has no class activation maps: it needs a `class_maps` "
             "layer (allconv_gap, nin) or `avg_pool` feeding a Dense `logits` (resnets)"
         )

@@ -23,7 +23,6 @@ from models.gan_nets import (
     mlp_generator,
 )
 from models.registry import register_model
-from common.errors import UserError
 
 
 @register_model("cgan", task="generative")
@@ -50,7 +49,7 @@ def cgan(
         d_lr_scale: discriminator learning rate = this x train.optimizer.learning_rate.
     """
     if num_classes < 2:
-        raise UserError(f"cgan needs a labelled dataset with >= 2 classes, got {num_classes}")
+        raise ValueError(f"cgan needs a labelled dataset with >= 2 classes; received num_classes={num_classes}")
     shape = tuple(input_shape)
     if arch == "conv":
         check_image_shape(shape, stages, "cgan")

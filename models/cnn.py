@@ -20,16 +20,15 @@ from keras import layers
 
 from models.common import Activation, activation_layer, regularizer
 from models.registry import register_model
-from common.errors import UserError
 
 
 def _per_block(value: int | list[int], blocks: int, what: str, grow: bool) -> list[int]:
     """One value per block: a list as given, or an int repeated (doubled if `grow`)."""
     if isinstance(value, list):
         if len(value) != blocks:
-            raise UserError(
-                f"model.params.{what}: {len(value)} values for {blocks} blocks; "
-                f"give one value per block or a single int"
+            raise ValueError(
+                f"{what}: {len(value)} values for blocks={blocks}; give one value per "
+                f"block or a single int; received {what}={value!r}"
             )
         return list(value)
     return [value * (2**i if grow else 1) for i in range(blocks)]
@@ -97,9 +96,9 @@ def cnn(
         l2: L2 penalty on every kernel.
     """
     if blocks < 1 or convs_per_block < 1 or pool_every < 0:
-        raise UserError(
-            f"model.params: blocks ({blocks}) and convs_per_block ({convs_per_block}) "
-            f"must be >= 1 and pool_every ({pool_every}) >= 0"
+        raise ValueError(
+            f"blocks and convs_per_block must be >= 1 and pool_every >= 0; received "
+            f"blocks={blocks}, convs_per_block={convs_per_block}, pool_every={pool_every}"
         )
     if len(input_shape) == 2:  # grey images given as (H, W)
         input_shape = (*input_shape, 1)

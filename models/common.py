@@ -82,11 +82,9 @@ def regularizer(l1: float = 0.0, l2: float = 0.0) -> keras.regularizers.Regulari
 
 def min_size_check(input_shape, minimum: int, model: str) -> None:
     """Fail at build time when the spatial size is too small for the architecture."""
-    from common.errors import UserError
-
     h, w = input_shape[0], input_shape[1]
     if h is not None and w is not None and min(h, w) < minimum:
-        raise UserError(
+        raise ValueError(
             f"model {model!r} needs inputs of at least {minimum}x{minimum} "
-            f"pixels, got {h}x{w}; set data.image_size"
+            f"pixels; received input_shape={tuple(input_shape)}"
         )

@@ -16,14 +16,13 @@ import keras
 from models.common import Activation, activation_layer
 from models.registry import register_model
 from models.sequence_common import classifier_head, pool, sequence_inputs, zero_padding
-from common.errors import UserError
 
 
 def _per_layer(value: int | list[int], n: int, what: str) -> list[int]:
     if isinstance(value, int):
         return [value] * n
     if len(value) != n:
-        raise UserError(f"model.params.{what}: give one value or {n} (one per layer), got {value}")
+        raise ValueError(f"{what}: give one value or {n} (one per layer); received {value!r}")
     return list(value)
 
 

@@ -22,8 +22,6 @@ from typing import Literal
 import keras
 from keras import layers
 
-from common.errors import UserError
-
 Norm = Literal["batch", "layer", "none"]
 
 
@@ -121,14 +119,14 @@ def check_image_shape(shape: tuple[int, ...], stages: int, model: str) -> None:
     """Conv generators need (H, W, C) images whose sides halve `stages` times."""
     factor = 2**stages
     if len(shape) != 3:
-        raise UserError(
-            f"model {model!r} generates images (height, width, channels); the data "
-            f"gives inputs of shape {tuple(shape)}; use a dense model (gan, dense_ae)"
+        raise ValueError(
+            f"model {model!r} generates images (height, width, channels); received "
+            f"input_shape={tuple(shape)} (a dense model such as gan or dense_ae takes vectors)"
         )
     if shape[0] % factor or shape[1] % factor:
-        raise UserError(
+        raise ValueError(
             f"model {model!r} with stages={stages} needs image sides divisible by "
-            f"{factor}, got {shape[0]}x{shape[1]}; set data.image_size or model.params.stages"
+            f"{factor}; received input_shape={tuple(shape)}"
         )
 
 

@@ -14,8 +14,6 @@ from collections.abc import Sequence
 
 import keras
 
-from common.errors import UserError
-
 
 def tap(model: keras.Model, names: Sequence[str]) -> keras.Model:
     """A functional model: same inputs, outputs `[*layer outputs for names, *model outputs]`.
@@ -25,7 +23,7 @@ def tap(model: keras.Model, names: Sequence[str]) -> keras.Model:
         names: layer names, found at any nesting depth.
 
     Raises:
-        UserError: a name is not a layer of `model` or of its sub-models.
+        ValueError: a name is not a layer of `model` or of its sub-models.
     """
     names = list(names)
     owners: dict[str, keras.Model] = {}
@@ -34,7 +32,7 @@ def tap(model: keras.Model, names: Sequence[str]) -> keras.Model:
             continue
         child = next((c for c in _sub_models(model) if _contains(c, name)), None)
         if child is None:
-            raise UserError(f"model {model.name!r} has no layer {name!r}; {_layer_list(model)}")
+            raise ValueError(f"model {model.name!r} has no layer {name!r}; {_layer_list(model)}")
         owners[name] = child
     tapped = {id(c): (tap(c, [n for n in names if owners.get(n) is c]), c) for c in owners.values()}
     found: dict[str, keras.KerasTensor] = {}
@@ -76,9 +74,9 @@ def find_sub_model(model: keras.Model, name: str) -> keras.Model:
             return child
         try:
             return find_sub_model(child, name)
-        except UserError:
+        except ValueError:
             continue
-    raise UserError(f"model {model.name!r} has no sub-model {name!r}")
+    raise ValueError(f"model {model.name!r} has no sub-model {name!r}")
 
 
 def _sub_models(model: keras.Model) -> list[keras.Model]:

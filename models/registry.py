@@ -3,7 +3,9 @@
 Builders are keyword-only functions returning an *uncompiled* `keras.Model`; they
 download nothing. The pipeline passes the arguments named in `DataSpec.builder_inputs`
 (`input_shape`, `num_classes`, ...) that a builder's signature asks for; a recipe's
-`model.params` sets the rest, checked against the signature at config load.
+`model.params` sets the rest (the config layer checks them against the signature and
+adds the key path to messages). Builders raise `ValueError` naming the argument and
+the value received, as keras' own builders do; an unknown name is a `ValueError` too.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from typing import Any
 
 import keras
 
-from common.registry import Registry, keyword_params, validate_params
+from common.registry import Registry, keyword_params
 
 # Builder arguments supplied from the data, never from a recipe.
 INJECTED = (
@@ -42,7 +44,7 @@ class ModelSpec:
     description: str = ""
 
 
-MODELS: Registry[ModelSpec] = Registry("model")
+MODELS: Registry[ModelSpec] = Registry("model", error=ValueError)
 
 
 def register_model(name: str, **meta: Any) -> Callable:
@@ -62,17 +64,12 @@ def get_spec(name: str) -> ModelSpec:
     return MODELS.get(name)
 
 
-def check_params(name: str, params: dict[str, Any]) -> dict[str, Any]:
-    """Validate recipe `model.params` against the builder (raises UserError)."""
-    return validate_params(get_spec(name).builder, params, where="model.params", skip=INJECTED)
-
-
 def build_model(name: str, *, inputs: dict[str, Any], params: dict[str, Any]) -> keras.Model:
     """Call the builder with the data-derived `inputs` it accepts and `params`."""
     spec = get_spec(name)
     accepted = keyword_params(spec.builder)
     injected = {k: v for k, v in inputs.items() if k in accepted}
-    return spec.builder(**injected, **check_params(name, params))
+    return spec.builder(**injected, **params)
 
 
 def list_models(pattern: str = "*", task: str | None = None) -> list[str]:

@@ -24,17 +24,16 @@ from keras import layers
 from models.blocks import conv_unit
 from models.common import Activation, Initializer, initializer, min_size_check
 from models.registry import register_model
-from common.errors import UserError
 
 
 def _divisible_check(input_shape, factor: int, model: str) -> None:
     min_size_check(input_shape, factor, model)
     h, w = input_shape[0], input_shape[1]
     if (h and h % factor) or (w and w % factor):
-        raise UserError(
-            f"model {model!r} needs height and width divisible by {factor} (2**depth), got "
-            f"{h}x{w}; set data.image_size (e.g. [{factor * max(1, h // factor)}, "
-            f"{factor * max(1, w // factor)}]) or model.params.depth"
+        raise ValueError(
+            f"model {model!r} needs height and width divisible by {factor} (2**depth); "
+            f"received input_shape={tuple(input_shape)} (e.g. {factor * max(1, h // factor)}"
+            f"x{factor * max(1, w // factor)} works)"
         )
 
 
@@ -112,7 +111,7 @@ def fcn(
         dropout: after the fc6/fc7 convolutions (0.5 in the paper).
     """
     if not 0 <= skips < depth:
-        raise UserError(f"model.params.skips: {skips}; allowed 0 .. depth - 1 = {depth - 1}")
+        raise ValueError(f"skips must be in 0 .. depth - 1 = {depth - 1}; received skips={skips}")
     _divisible_check(input_shape, 2**depth, "fcn")
     unit = {"activation": activation, "init": kernel_initializer, "batch_norm": batch_norm}
     inputs = keras.Input(input_shape, name="inputs")

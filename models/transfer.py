@@ -4,10 +4,10 @@ neural networks?"; the Keras transfer-learning guide's recipe).
 
 The backbone is either any `keras.applications` network (`backbone: MobileNetV2`,
 weights `imagenet` when online, `null`, or a local Keras weights file) or any
-registered dlzoo model cut before its classifier, with weights from a finished dlzoo
-run (`weights: runs/<recipe>/<stamp>`, the run folder or its `model.weights.h5`; the
-run's config says which model and parameters to rebuild). A recipe's `pretrain:`
-section trains such a run first and fills in `weights: pretrain` (pipelines/transfer.py).
+registered dlzoo model cut before its classifier (`cut`), with weights from a file of
+that cut network's weights. The pipeline makes such a file from a finished dlzoo run
+(`weights: runs/<recipe>/<stamp>` in a recipe, or `pretrain:`; see
+pipelines/tasks/transfer.py): this module only ever receives a weights path.
 
 Modes: `feature_extraction` freezes the backbone; `fine_tune` trains its top
 `unfreeze_top` layers (all when null). Pretrained BatchNormalization layers are always
@@ -29,8 +29,7 @@ from typing import Any, Literal
 import keras
 from keras import layers
 
-from models.registry import register_model
-from common.errors import UserError
+from models.registry import MODELS, build_model, register_model
 
 Mode = Literal["feature_extraction", "fine_tune"]
 APPLICATIONS = tuple(n for n in dir(keras.applications) if n[:1].isupper())
@@ -56,7 +55,8 @@ def transfer(
         backbone: a keras.applications name (MobileNetV2, ResNet50, ...) or a registered
             dlzoo model; may be left out when `weights` is a dlzoo run.
         backbone_params: builder parameters of a dlzoo backbone.
-        weights: null (random), `imagenet`, a weights file, or a dlzoo run folder.
+        weights: null (random), `imagenet` (applications), or a weights file (for a dlzoo
+            backbone: the weights of its `cut`, as pipelines/tasks/transfer.py writes them).
         mode: feature_extraction (frozen backbone) or fine_tune.
         unfreeze_top: in fine_tune mode, how many of the backbone's last layers with
             weights train (null: all).
@@ -109,91 +109,42 @@ def _leaf_layers(model: keras.Model) -> list[layers.Layer]:
 
 
 def _backbone(name, params, weights, input_shape, feature_layer) -> keras.Model:
-    if weights == "pretrain":
-        raise UserError(
-            "model.params.weights: `pretrain` needs a `pretrain:` section in the recipe "
-            "(it trains the backbone first and fills in the run folder)"
-        )
-    run_dir = _run_folder(weights)
-    if run_dir is not None:
-        return _from_run(run_dir, name, params, input_shape, feature_layer)
     if name in APPLICATIONS:
         if params or feature_layer:
-            raise UserError("model.params: backbone_params/feature_layer are for dlzoo backbones")
+            raise ValueError(
+                f"backbone_params / feature_layer are for dlzoo backbones; received "
+                f"backbone={name!r} with backbone_params={params}, feature_layer={feature_layer!r}"
+            )
         return _from_application(name, weights, input_shape)
-    from models.registry import MODELS
-
     if name is None or name not in MODELS:
-        raise UserError(
-            f"model.params.backbone: {name!r} is neither a keras.applications network "
-            f"({', '.join(APPLICATIONS[:6])}, ...) nor a dlzoo model ({', '.join(MODELS.names())})"
-            "; or set model.params.weights to a dlzoo run folder"
+        raise ValueError(
+            f"backbone must be a keras.applications network ({', '.join(APPLICATIONS[:6])}, "
+            f"...) or a dlzoo model ({', '.join(MODELS.names())}); received backbone={name!r}"
         )
-    if weights is not None:
-        raise UserError(
-            f"model.params.weights: {weights!r}: a dlzoo backbone takes weights from a "
-            "dlzoo run folder (with config.yaml and model.weights.h5) or null"
-        )
-    from models.registry import build_model
-
+    if weights == "imagenet":
+        raise ValueError(f"weights='imagenet' is for keras.applications; received backbone={name!r}")
     core = build_model(name, inputs={"input_shape": input_shape, "num_classes": 2}, params=params)
-    return _cut(core, feature_layer)
+    net = cut(core, feature_layer)
+    if weights is not None:
+        if not Path(weights).is_file():
+            raise ValueError(f"weights file not found; received weights={weights!r}")
+        net.load_weights(weights)
+    return net
 
 
-def _run_folder(weights: str | None) -> Path | None:
-    """The run folder when `weights` names a dlzoo run (or its model.weights.h5)."""
-    if weights in (None, "imagenet"):
-        return None
-    path = Path(weights)
-    folder = path.parent if path.name == "model.weights.h5" else path
-    if (folder / "config.yaml").is_file() and (folder / "model.weights.h5").is_file():
-        return folder
-    if path.is_dir():
-        raise UserError(
-            f"model.params.weights: {weights} is a folder but not a finished dlzoo run "
-            "(no config.yaml + model.weights.h5)"
-        )
-    if not path.is_file():
-        raise UserError(f"model.params.weights: file not found: {weights}")
-    return None
+def cut(core: keras.Model, feature_layer: str | None) -> keras.Model:
+    """`core` up to `feature_layer`, or up to its classifier's input (dropout skipped).
 
-
-def _from_run(run_dir: Path, name, params, input_shape, feature_layer) -> keras.Model:
-    """The trained core network of a dlzoo run, cut before its classifier."""
-    from pipelines.config.experiment import load_recipe
-    from pipelines.data.spec import DataSpec
-    from pipelines.run import build_model
-
-    cfg = load_recipe(run_dir / "config.yaml")
-    if name not in (None, cfg.model.name) or (params and params != cfg.model.params):
-        raise UserError(
-            f"model.params: the run {run_dir} trained {cfg.model.name!r} with params "
-            f"{cfg.model.params}; leave backbone/backbone_params out or make them match"
-        )
-    spec = DataSpec.load(run_dir / "spec.json")
-    if tuple(spec.input_shape) != tuple(input_shape):
-        raise UserError(
-            f"model.params.weights: the run {run_dir} was trained on inputs of shape "
-            f"{tuple(spec.input_shape)}, this data has {tuple(input_shape)}; set "
-            f"data.image_size / data.color_mode to match"
-        )
-    model, _ = build_model(cfg, spec)
-    if model.optimizer is not None:  # so the saved optimizer state loads without warnings
-        model.optimizer.build(model.trainable_variables)
-    model.load_weights(run_dir / "model.weights.h5")
-    return _cut(model.get_layer(cfg.model.name), feature_layer)
-
-
-def _cut(core: keras.Model, feature_layer: str | None) -> keras.Model:
-    """`core` up to `feature_layer`, or up to its classifier's input (dropout skipped)."""
+    The pipeline saves this network's weights from a trained run; `transfer` loads them
+    into the same cut of a fresh build."""
     if feature_layer is not None:
         try:
             features = core.get_layer(feature_layer).output
         except ValueError:
             names = ", ".join(layer.name for layer in core.layers)
-            raise UserError(
-                f"model.params.feature_layer: no layer {feature_layer!r} in "
-                f"{core.name!r}; layers: {names}"
+            raise ValueError(
+                f"no layer {feature_layer!r} in {core.name!r}; received "
+                f"feature_layer={feature_layer!r}; layers: {names}"
             ) from None
     else:
         classifier = [layer for layer in core.layers if layer.weights][-1]
@@ -210,12 +161,12 @@ def _from_application(name: str, weights: str | None, input_shape) -> keras.Mode
             include_top=False, weights=weights, input_shape=shape, pooling=None
         )
     except ValueError as err:  # keras' own message names the sizes it accepts
-        raise UserError(f"model.params.backbone {name}: {err}") from None
+        raise ValueError(f"backbone={name!r}: {err}") from None
     except Exception as err:  # noqa: BLE001 - a failed download surfaces in many types
-        raise UserError(
-            f"model.params.weights: could not load {weights!r} weights for {name} ({err}); "
-            "ImageNet weights need internet once (then ~/.keras/models caches them); "
-            "use a local weights file or null"
+        raise ValueError(
+            f"could not load weights={weights!r} for backbone={name!r} ({err}); ImageNet "
+            "weights need internet once (then ~/.keras/models caches them); use a local "
+            "weights file or null"
         ) from None
     return keras.Model(app.inputs, app.outputs[0], name="backbone")
 

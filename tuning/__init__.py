@@ -1,5 +1,6 @@
 """Hyperparameter and architecture search with KerasTuner, driven by recipes.
 
-`tuning.config` (the `tune:` section) must stay import-light: `pipelines.config.experiment`
-imports it. The search itself lives in `tuning.jobs`.
+The `tune:` section's shape is `pipelines.config.tune`; `tuning.config.check_search`
+checks it against the search spaces and the recipe. The search itself lives in
+`tuning.jobs`.
 """

@@ -1,194 +1,73 @@
-"""The recipe's `tune:` section: what to search, with which tuner, on which budget.
+"""What a `tune:` section needs besides its shape (pipelines/config/tune.py): the
+built-in spaces it names exist, and every range end and choice, applied to the recipe,
+gives a valid recipe. `dlzoo tune` calls `check_search` right after loading, so a bad
+path or value fails with `tune.params.<path>` before any training.
 
-```yaml
-tune:
-  space: cnn                      # optional built-in space(s): `dlzoo tune --spaces` lists them
-  params:                         # key path into the recipe -> range
-    model.params.blocks: {int: [1, 3]}
-    train.optimizer.learning_rate: {float: [1.0e-4, 1.0e-2], log: true}
-    train.optimizer.name: {choice: [adam, sgd]}
-    data.batch_size: [32, 64]     # a bare list is a choice
-  tuner: hyperband                # random | hyperband | bayesian
-  objective: val_accuracy
-  max_epochs: 9
-```
-
-A trial is the recipe with the sampled values applied (`cfg.with_overrides`), so
-each trial is validated like a recipe. At load, every range end and every choice is
-applied to the recipe once, so an unknown key path, an empty choice list or a bad
-value fails with `tune.params.<path>` before any training.
+A trial is the recipe with the sampled values applied (`cfg.with_overrides`), so each
+trial is validated like a recipe.
 """
 
 from __future__ import annotations
 
 import copy
-from typing import Annotated, Any, Literal
+from pathlib import Path
+from typing import Any
 
 import pydantic
-from pydantic import AfterValidator, Field, ValidationInfo, field_validator, model_validator
 
-KINDS = ("int", "float", "choice", "boolean", "fixed")
-
-
-class Strict(pydantic.BaseModel):
-    """As `pipelines.config.experiment.Strict` (not imported: pipelines.config.experiment imports this module)."""
-
-    model_config = pydantic.ConfigDict(extra="forbid", frozen=True)
-
-
-class ParamRange(Strict):
-    """One searched value: `{int: [lo, hi]}`, `{float: [lo, hi], log: true}`,
-    `{choice: [...]}` (or a bare list), `{boolean: true}`, `{fixed: value}`."""
-
-    kind: Literal["int", "float", "choice", "boolean", "fixed"]
-    low: float | None = None
-    high: float | None = None
-    values: list[Any] = Field(default_factory=list)
-    step: float | None = Field(None, gt=0)
-    log: bool = False
-
-    @model_validator(mode="before")
-    @classmethod
-    def _from_yaml(cls, raw: Any) -> Any:
-        if isinstance(raw, list):
-            raw = {"choice": raw}
-        if isinstance(raw, dict) and "kind" in raw:
-            return raw  # already normalized (a dumped config read back)
-        if not isinstance(raw, dict):
-            raise ValueError(f"expected one of {{{', '.join(KINDS)}: ...}} or a list, got {raw!r}")
-        kinds = [k for k in KINDS if k in raw]
-        if len(kinds) != 1:
-            raise ValueError(f"give exactly one of {', '.join(KINDS)}; got keys {sorted(raw)}")
-        kind, rest = kinds[0], {k: v for k, v in raw.items() if k != kinds[0]}
-        value = raw[kind]
-        if kind in ("int", "float"):
-            if not (isinstance(value, list) and len(value) == 2):
-                raise ValueError(f"{kind}: expects [min, max], got {value!r}")
-            return {"kind": kind, "low": value[0], "high": value[1], **rest}
-        if kind == "choice":
-            return {"kind": kind, "values": value, **rest}
-        return {"kind": kind, "values": [value], **rest}
-
-    @model_validator(mode="after")
-    def _check(self) -> ParamRange:
-        if self.kind in ("int", "float"):
-            if self.low > self.high:
-                raise ValueError(f"min {self.low:g} > max {self.high:g}")
-            if self.log and self.low <= 0:
-                raise ValueError(f"log: true needs min > 0, got {self.low}")
-            if self.kind == "int" and not (self.low.is_integer() and self.high.is_integer()):
-                raise ValueError(f"int: bounds must be integers, got [{self.low}, {self.high}]")
-        elif self.kind == "choice":
-            if not self.values:
-                raise ValueError("choice: the list is empty; give at least one value")
-            _check_choice_types(self.values)
-        return self
-
-    def candidates(self) -> list[Any]:
-        """The values checked against the recipe at load (both ends, every choice)."""
-        if self.kind == "int":
-            return [int(self.low), int(self.high)]
-        if self.kind == "float":
-            return [self.low, self.high]
-        if self.kind == "boolean":
-            return [False, True]
-        return list(self.values)
+from common.errors import UserError
+from pipelines.config.experiment import (
+    ExperimentConfig,
+    format_errors,
+    load_recipe,
+    set_path,
+    validate_config,
+)
+from pipelines.config.tune import TuneConfig
+from tuning.spaces import SPACES, space_models
 
 
-def _check_choice_types(values: list[Any]) -> None:
-    """KerasTuner's Choice holds scalars of one type (ints and floats may mix)."""
-    kinds = {type(v) for v in values}
-    if not kinds <= {int, float, str, bool} or (bool in kinds and len(kinds) > 1):
-        raise ValueError(
-            f"choice: values must be numbers, strings or booleans of one kind, got {values!r}"
-        )
-    if str in kinds and len(kinds) > 1:
-        raise ValueError(f"choice: mixes strings and numbers: {values!r}")
+def load_search(path: str | Path, overrides: tuple[str, ...] | list[str] = ()) -> ExperimentConfig:
+    """`load_recipe` plus `check_search` (what `dlzoo tune` reads)."""
+    return check_search(load_recipe(path, overrides))
 
 
-class TrialEarlyStopping(Strict):
-    """Stop a trial when its objective stops improving (Keras EarlyStopping)."""
-
-    patience: int = Field(3, ge=0)
-    min_delta: float = Field(0.0, ge=0)
+def validate_search(raw: dict[str, Any], *, source: str) -> ExperimentConfig:
+    """`validate_config` plus `check_search`, for a recipe given as a mapping."""
+    return check_search(validate_config(raw, source=source))
 
 
-class RobustObjective(Strict):
-    """Also measure each trial's validation accuracy under an attack
-    (`explain.robustness.accuracy_under_attack`), logged as `val_robust_accuracy`."""
-
-    attack: str = "fgsm"
-    epsilon: float = Field(gt=0, description="in the data's raw units (e.g. 0..16 for digits)")
-    max_examples: int = Field(512, gt=0, description="validation examples attacked per epoch")
-    params: dict[str, Any] = Field(default_factory=dict, description="attack options")
-
-
-class TuneConfig(Strict):
-    space: list[str] = Field(default_factory=list, description="built-in search space(s)")
-    params: dict[str, ParamRange] = Field(default_factory=dict)
-    tuner: Literal["random", "hyperband", "bayesian"] = "random"
-    objective: str = "val_accuracy"
-    direction: Literal["min", "max"] | None = Field(None, description="default: from the name")
-    max_trials: int | None = Field(None, gt=0, description="default 10 (hyperband: no cap)")
-    max_epochs: int | None = Field(None, gt=0, description="per trial; default train.epochs")
-    max_time: float | None = Field(None, gt=0, description="seconds; no trial starts after")
-    factor: int = Field(3, ge=2, description="hyperband reduction factor")
-    hyperband_iterations: int = Field(1, ge=1)
-    num_initial_points: int | None = Field(None, gt=0, description="bayesian random start")
-    executions_per_trial: int = Field(1, ge=1)
-    early_stopping: TrialEarlyStopping | None = None
-    seed: int | None = Field(None, description="search seed; default the recipe's")
-    robustness: RobustObjective | None = None
-    refit_on_val: bool = Field(True, description="best_config.yaml trains on train+val")
-    workers: int = Field(0, ge=0, description="default --workers (0: search in-process)")
-
-    @field_validator("space", mode="before")
-    @classmethod
-    def _one_or_many(cls, value: Any) -> Any:
-        return [value] if isinstance(value, str) else value
-
-    @field_validator("space")
-    @classmethod
-    def _known_spaces(cls, names: list[str]) -> list[str]:
-        from tuning.spaces import SPACES
-
-        for name in names:
-            if name not in SPACES:
-                raise ValueError(
-                    f"unknown search space {name!r}; known: {', '.join(SPACES.names())}"
-                )
-        return names
-
-    @model_validator(mode="after")
-    def _check(self) -> TuneConfig:
-        if not self.space and not self.params:
-            raise ValueError("nothing to search; give `space:` and/or `params:`")
-        if "robust" in self.objective and self.robustness is None:
-            raise ValueError(
-                f"objective {self.objective!r} needs a `tune.robustness:` section"
-            )
-        return self
-
-    @property
-    def resolved_direction(self) -> str:
-        return self.direction or ("min" if "loss" in self.objective else "max")
+def check_search(cfg: ExperimentConfig) -> ExperimentConfig:
+    """`cfg` itself when its `tune:` section can run; else a UserError naming the key."""
+    tune = cfg.tune
+    if tune is None:
+        raise UserError(f"recipe {cfg.name!r} has no `tune:` section (what to search)")
+    problems = [f"  tune.space: {p}" for p in _unknown_spaces(tune)]
+    if not problems:
+        problems = [f"  {p}" for p in _against_recipe(cfg, tune)]
+    if problems:
+        raise UserError(f"recipe {cfg.name!r}: invalid config\n" + "\n".join(problems))
+    return cfg
 
 
-def _check_against_recipe(tune: TuneConfig | None, info: ValidationInfo) -> TuneConfig | None:
-    """Apply every candidate value to the recipe once: a bad path or value fails here.
+def _unknown_spaces(tune: TuneConfig) -> list[str]:
+    return [
+        f"unknown search space {name!r}; known: {', '.join(SPACES.names())}"
+        for name in tune.space
+        if name not in SPACES
+    ]
 
-    Runs as the `tune` field's validator, so the recipe's other sections (validated
-    before it) are in `info.data`. Model parameters are checked against every model
-    family the search may pick (a `model.name` choice, or the named spaces' models).
+
+def _against_recipe(cfg: ExperimentConfig, tune: TuneConfig) -> list[str]:
+    """Apply every candidate value to the recipe once: a bad path or value is named.
+
+    Model parameters are checked against every model family the search may pick (a
+    `model.name` choice, or the named spaces' models).
     """
-    if tune is None or not {"data", "model"} <= set(info.data):
-        return tune  # the recipe's own errors are reported already
-    if info.data.get("sweep"):
-        raise ValueError("tune: a recipe cannot both sweep and tune; drop `sweep:`")
-    base = {
-        k: v.model_dump(mode="json") if isinstance(v, pydantic.BaseModel) else v
-        for k, v in info.data.items()
-    }
+    if cfg.sweep:
+        return ["tune: a recipe cannot both sweep and tune; drop `sweep:`"]
+    base = cfg.model_dump(mode="json")
+    base.pop("tune")
     for path, spec in tune.params.items():
         families = _families(tune) if path.startswith("model.params.") else [None]
         for value in spec.candidates():
@@ -196,16 +75,14 @@ def _check_against_recipe(tune: TuneConfig | None, info: ValidationInfo) -> Tune
                 problem = _try(base, path, value, family)
                 if problem:
                     where = f" (model {family})" if family else ""
-                    raise ValueError(
+                    return [
                         f"tune.params.{path}: {value!r} does not fit the recipe{where}: {problem}"
-                    )
-    return tune
+                    ]
+    return []
 
 
 def _families(tune: TuneConfig) -> list[str | None]:
     """The model names a search may build (None: the recipe's own model)."""
-    from tuning.spaces import space_models
-
     if "model.name" in tune.params:
         return tune.params["model.name"].candidates()
     named = [m for name in tune.space for m in space_models(name)]
@@ -214,21 +91,14 @@ def _families(tune: TuneConfig) -> list[str | None]:
 
 def _try(base: dict[str, Any], path: str, value: Any, family: str | None) -> str | None:
     """None if the recipe with `path = value` validates, else the first problem."""
-    from pipelines.config.experiment import ExperimentConfig, _set_path, format_errors
-    from common.errors import UserError
-
     raw = copy.deepcopy(base)
     if path == "model.name" or family:  # another family: the recipe's params do not apply
         raw["model"] = {"name": family or value, "params": {}}
     try:
-        _set_path(raw, path, value)
+        set_path(raw, path, value)
         ExperimentConfig.model_validate(raw)
     except UserError as err:
         return str(err)
     except pydantic.ValidationError as err:
         return format_errors(err).strip().replace("\n", ";")
     return None
-
-
-# The `ExperimentConfig.tune` field type: checked against the rest of the recipe.
-TuneField = Annotated[TuneConfig | None, AfterValidator(_check_against_recipe)]

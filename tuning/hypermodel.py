@@ -2,7 +2,7 @@
 
 `build(hp)` samples (tuning/spaces.py), applies the values to the recipe with
 `cfg.with_overrides` (so a trial's config is validated like a recipe), and builds and
-compiles the model exactly as `dlzoo run` would (`pipelines.run.build_model`: the
+compiles the model exactly as `dlzoo run` would (`pipelines.tasks.assemble.build_model`: the
 registered builder behind the data's normalization). `fit(hp, model, ...)` trains on
 the trial's data pipeline (its batch size may be a hyperparameter) and returns the
 metrics of the best epoch plus how many epochs ran, when the best one was, and the
@@ -23,6 +23,7 @@ import numpy as np
 
 from pipelines.config.experiment import ExperimentConfig
 from pipelines.data.builder import DataBundle, build
+from pipelines.tasks.assemble import build_model
 from tuning.spaces import recipe_sampler
 
 
@@ -81,10 +82,8 @@ class RecipeHyperModel(keras_tuner.HyperModel):
 
     def trial_config(self, hp: keras_tuner.HyperParameters) -> ExperimentConfig:
         """The recipe a trial runs: sampled values applied, no tune section."""
-        from pipelines.run import resolve
-
         overrides = {"tune": None, "train.epochs": self.max_epochs, **self.overrides(hp)}
-        return resolve(self.cfg.with_overrides(overrides))
+        return self.cfg.with_overrides(overrides)
 
     def data(self, cfg: ExperimentConfig) -> DataBundle:
         key = json.dumps([cfg.seed, cfg.data.model_dump(mode="json")], sort_keys=True)
@@ -94,8 +93,6 @@ class RecipeHyperModel(keras_tuner.HyperModel):
         return self._data[1]
 
     def build(self, hp: keras_tuner.HyperParameters) -> keras.Model:
-        from pipelines.run import build_model
-
         if self._declaring:
             self.overrides(hp)
             return None

@@ -17,9 +17,9 @@ from pathlib import Path
 from typing import Any
 
 from common import report
-from pipelines.config.experiment import ExperimentConfig, dump_config
 from common.errors import UserError
 from common.io import write_json, write_text
+from pipelines.config.experiment import ExperimentConfig, dump_config
 from tuning import distributed, results, summary
 
 BUDGET_KEYS = ("max_trials", "max_time", "workers")

@@ -16,8 +16,8 @@ import keras_tuner
 import yaml
 
 from common import report
-from pipelines.config.experiment import ExperimentConfig, dump_config
 from common.io import write_text
+from pipelines.config.experiment import ExperimentConfig, dump_config
 from tuning import plots
 from tuning.hypermodel import RecipeHyperModel
 from tuning.robust import ROBUST_METRIC, pareto_front

@@ -14,9 +14,9 @@ from collections.abc import Sequence
 import keras
 import numpy as np
 
-from pipelines.data.builder import DataBundle
 from common.errors import UserError
-from tuning.config import RobustObjective
+from pipelines.config.tune import RobustObjective
+from pipelines.data.builder import DataBundle
 
 ROBUST_METRIC = "val_robust_accuracy"
 

@@ -13,8 +13,8 @@ from collections.abc import Callable
 
 import click
 
-from pipelines.config.distribute import STRATEGY_NAMES
 from common.errors import UserError
+from pipelines.config.distribute import STRATEGY_NAMES
 
 
 def strategy_options(fn: Callable) -> Callable:

@@ -55,7 +55,8 @@ def _out_dir(out: Path | None, kind: str, name: str) -> Path:
 
 def _inputs(loaded, images, recipe, overrides, resize: bool, limit: int):
     """(x, y or None, masks or None, names, bundle or None) from --images / --recipe."""
-    from explain.inputs import expand_files, load_image_files, recipe_inputs
+    from explain.inputs import expand_files, load_image_files
+    from pipelines.cli.explain_inputs import recipe_inputs
 
     if bool(images) == bool(recipe):
         raise UserError("give exactly one of --images FILES or --recipe RECIPE")
@@ -115,11 +116,11 @@ def explain(
 ) -> None:
     """Explain a model's predictions: a figure grid (input, one overlay per method,
     predicted class and confidence) and measured quality, in --out."""
-    from explain.config import ExplainConfig, IGConfig, LimeConfig, QualityConfig
-    from explain.explain_report import Inputs, explain_inputs
-    from explain.inputs import load_model
     from common import report
     from common.io import write_json
+    from explain.config import ExplainConfig, IGConfig, LimeConfig, QualityConfig
+    from explain.explain_report import Inputs, explain_inputs
+    from pipelines.cli.explain_inputs import load_model
 
     cfg = _config(
         ExplainConfig,
@@ -198,11 +199,12 @@ def attack(
     figure, attack sanity checks (and an adversarial patch), in --out.
 
     With --images the labels are the model's own predictions on them."""
-    from explain.attack_report import attack_inputs
-    from explain.config import AttackConfig, PatchConfig
-    from explain.inputs import load_model, split_arrays
     from common import report
     from common.io import write_json
+    from explain.attack_report import attack_inputs
+    from explain.config import AttackConfig, PatchConfig
+    from pipelines.cli.explain_inputs import load_model
+    from pipelines.data.arrays import split_arrays
 
     patch = None
     if patch_target is not None:

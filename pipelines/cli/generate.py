@@ -39,7 +39,7 @@ def draw(model_path: Path, n: int, label: int | None, seed: int) -> tuple[np.nda
     """Raw-range images from the generator/decoder at `model_path`, and its metadata."""
     import tensorflow as tf
 
-    from pipelines.export.predict import resolve_version
+    from common.versions import resolve_version
 
     path = resolve_version(model_path)
     meta_file = path / "metadata.json"

@@ -13,9 +13,9 @@ from pathlib import Path
 
 import click
 
-from pipelines.cli.options import OVERRIDE
-from pipelines.cli.distribute_options import strategy_options, strategy_overrides
 from common.errors import UserError
+from pipelines.cli.distribute_options import strategy_options, strategy_overrides
+from pipelines.cli.options import OVERRIDE
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # keep TF's C++ start-up chatter out
 
@@ -53,7 +53,7 @@ def run(
     from pipelines import run as pipeline
 
     if cfg.sweep:
-        from pipelines.stages.sweep import run_sweep
+        from pipelines.sweep import run_sweep
 
         runs = run_sweep(cfg, run_dir)
         click.echo(
@@ -182,7 +182,7 @@ def datasets() -> None:
 def data_summary(recipe: str, overrides: tuple[str, ...]) -> None:
     """Split sizes, shapes, class balance and one batch's value range."""
     cfg = _load(recipe, overrides)
-    from pipelines.run import data_summary as summary
+    from pipelines.data.summary import data_summary as summary
 
     click.echo(summary(cfg))
 

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import click
 
-from pipelines.cli.options import OVERRIDE
 from common.errors import UserError
+from pipelines.cli.options import OVERRIDE
 
 
 @click.command()
@@ -55,9 +55,9 @@ def tune(
         return
     if recipe is None:
         raise UserError("dlzoo tune: give a RECIPE (or --spaces to list the built-in spaces)")
-    from pipelines.config.experiment import load_recipe
+    from tuning.config import load_search  # heavy: TensorFlow and KerasTuner
 
-    cfg = load_recipe(recipe, overrides)
+    cfg = load_search(recipe, overrides)
     from tuning.jobs import run_search
 
     try:

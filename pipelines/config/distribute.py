@@ -19,7 +19,9 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import Field, model_validator
+
+from common.config import Strict
 
 STRATEGY_NAMES = ("default", "mirrored", "multi_worker", "tpu")
 
@@ -34,13 +36,7 @@ _KEYS_FOR = {
 }
 
 
-class _Section(BaseModel):
-    # Same rules as pipelines.config.experiment.Strict; not imported from there because
-    # config.py imports this module (a cycle).
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class StrategyConfig(_Section):
+class StrategyConfig(Strict):
     """Which tf.distribute strategy trains the model; also accepts the bare name."""
 
     name: Literal["default", "mirrored", "multi_worker", "tpu"] = "default"
@@ -102,7 +98,7 @@ class StrategyConfig(_Section):
 MixedPrecision = Literal["off", "auto", "mixed_float16", "mixed_bfloat16"]
 
 
-class LRScalingConfig(_Section):
+class LRScalingConfig(Strict):
     """Linear learning-rate scaling with gradual warmup (Goyal et al. 2017, "Accurate,
     large minibatch SGD"): the recipe's rate was tuned at `reference_batch`; at global
     batch B it becomes rate * B / reference_batch, reached by a linear warmup."""

@@ -14,13 +14,15 @@ from typing import Any, Literal
 
 import pydantic
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, Field, field_validator, model_validator
 
-from explain.config import AdversarialTrainingConfig, AttackConfig, ExplainConfig
-from pipelines.config.text import TextConfig
-from pipelines.config.distribute import LRScalingConfig, MixedPrecision, StrategyConfig
+from common.config import Named, Strict
 from common.errors import UserError
+from explain.config import AdversarialTrainingConfig, AttackConfig, ExplainConfig
+from models.registry import MODELS
+from pipelines.config.distribute import LRScalingConfig, MixedPrecision, StrategyConfig
 from pipelines.config.generative import GenerativeConfig
+from pipelines.config.model import ModelConfig
 from pipelines.config.sequence import PublishedConfig, SequenceConfig
 from pipelines.config.stages import (
     ActivationStatsConfig,
@@ -29,7 +31,8 @@ from pipelines.config.stages import (
     FinetuneConfig,
     PretrainConfig,
 )
-from tuning.config import TuneField
+from pipelines.config.text import TextConfig
+from pipelines.config.tune import TuneConfig
 
 
 def _as_value_error(check, *args, **kwargs) -> None:
@@ -39,30 +42,6 @@ def _as_value_error(check, *args, **kwargs) -> None:
         check(*args, **kwargs)
     except UserError as err:
         raise ValueError(str(err)) from None
-
-
-class Strict(BaseModel):
-    """Base for every config section: unknown keys are errors, values are frozen."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class Named(BaseModel):
-    """A `{name: ..., <param>: ...}` section whose extra keys are the named thing's
-    parameters (an optimizer's momentum, a schedule's decay). Also accepts the bare
-    name as a string (`optimizer: adam`)."""
-
-    model_config = ConfigDict(extra="allow", frozen=True)
-    name: str
-
-    @model_validator(mode="before")
-    @classmethod
-    def _from_string(cls, value: Any) -> Any:
-        return {"name": value} if isinstance(value, str) else value
-
-    @property
-    def params(self) -> dict[str, Any]:
-        return dict(self.model_extra or {})
 
 
 class DataConfig(Strict):
@@ -112,10 +91,10 @@ class DataConfig(Strict):
 
     @model_validator(mode="after")
     def _check_params(self) -> DataConfig:
+        from common.registry import validate_params
         from pipelines.data.augment import AUGMENTATIONS
         from pipelines.data.augment import INJECTED as AUG_INJECTED
         from pipelines.data.sources import INJECTED, SOURCES
-        from common.registry import validate_params
 
         _as_value_error(
             validate_params,
@@ -136,19 +115,6 @@ class DataConfig(Strict):
 
     def resolved_data_dir(self) -> Path:
         return Path(self.data_dir or os.environ.get("DLZOO_DATA_DIR") or ".")
-
-
-class ModelConfig(Strict):
-    name: str = Field(description="registered model; `dlzoo models` lists them")
-    params: dict[str, Any] = Field(default_factory=dict, description="builder options")
-
-    @field_validator("name")
-    @classmethod
-    def _known_model(cls, name: str) -> str:
-        from models.registry import MODELS
-
-        _as_value_error(MODELS.get, name)
-        return name
 
 
 class OptimizerConfig(Named):
@@ -215,7 +181,7 @@ class TrainConfig(Strict):
     lr_scaling: LRScalingConfig | None = None
     steps_per_epoch: int | None = Field(None, gt=0)
     verbose: Literal["auto", 0, 1, 2] = "auto"
-    adversarial: AdversarialTrainingConfig | None = None  # explain/adversarial_training.py
+    adversarial: AdversarialTrainingConfig | None = None  # pipelines/train/adversarial.py
     finetune: FinetuneConfig | None = None  # a second, lower-rate phase (pipelines/transfer.py)
 
 
@@ -246,7 +212,7 @@ class ExperimentConfig(Strict):
         default_factory=dict,
         description="key path -> values; `dlzoo run` trains each combination",
     )
-    tune: TuneField = None  # `dlzoo tune`: search space, tuner, budget (tuning/config.py)
+    tune: TuneConfig | None = None  # `dlzoo tune`: space, tuner, budget (checked by tuning/config.py)
     explain: ExplainConfig | None = None  # attributions, LIME, quality (explain/)
     attack: AttackConfig | None = None  # robustness curves, patch (explain/)
     generative: GenerativeConfig | None = None  # samples, judge, Parzen (pipelines/generative*)
@@ -255,18 +221,25 @@ class ExperimentConfig(Strict):
     activations: ActivationStatsConfig | None = None  # per-layer stats (activation_stats.py)
     cam: CamConfig | None = None  # class activation maps stage (pipelines/cam.py)
 
-    @model_validator(mode="after")
-    def _check_model_params(self) -> ExperimentConfig:
-        from models.registry import check_params
-
-        _as_value_error(check_params, self.model.name, self.model.params)
-        return self
+    @model_validator(mode="before")
+    @classmethod
+    def _model_input_size(cls, raw: Any) -> Any:
+        """A model with a fixed input size (LeNet-5: 32x32) sets `data.image_size` when
+        the recipe leaves it out: resolved here, once, so every stage sees the same."""
+        if not isinstance(raw, dict) or not isinstance(raw.get("data"), dict):
+            return raw
+        model = raw.get("model")
+        name = model.get("name") if isinstance(model, dict) else None
+        size = MODELS.get(name).input_size if isinstance(name, str) and name in MODELS else None
+        if size and raw["data"].get("image_size") is None:
+            raw = {**raw, "data": {**raw["data"], "image_size": list(size)}}
+        return raw
 
     def with_overrides(self, overrides: dict[str, Any]) -> ExperimentConfig:
         """A new validated config with `{"a.b": value}` overrides applied."""
         raw = self.model_dump(mode="json", exclude_unset=False)
         for path, value in overrides.items():
-            _set_path(raw, path, value)
+            set_path(raw, path, value)
         return validate_config(raw, source=f"recipe {self.name!r}")
 
 
@@ -288,7 +261,7 @@ def load_recipe(path: str | Path, overrides: list[str] | tuple[str, ...] = ()) -
     raw.setdefault("name", path.stem)
     for item in overrides:
         key, value = parse_override(item)
-        _set_path(raw, key, value)
+        set_path(raw, key, value)
     return validate_config(raw, source=str(path))
 
 
@@ -351,7 +324,7 @@ def _types_in(annotation: Any) -> list[Any]:
     return [t for a in args for t in _types_in(a)] if args else [annotation]
 
 
-def _set_path(raw: dict[str, Any], path: str, value: Any) -> None:
+def set_path(raw: dict[str, Any], path: str, value: Any) -> None:
     keys = path.split(".")
     node = raw
     for key in keys[:-1]:

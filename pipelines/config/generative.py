@@ -11,22 +11,22 @@ generative:
 Absent, the defaults below apply to every generative or autoencoder model. Per-player
 training hyperparameters live elsewhere: the optimizer and learning rate in
 `train.optimizer` (cloned for each player), the discriminator's learning-rate ratio
-in `model.params.d_lr_scale`. Import-light (pydantic only): `pipelines.config.experiment`
-imports this module, so it has its own `Strict` base.
+in `model.params.d_lr_scale`.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import Field, field_validator, model_validator
+
+from common.config import Strict
+from common.errors import UserError
+from models.registry import MODELS, get_spec
+from pipelines.config.model import check_model_params
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class JudgeConfig(_Strict):
+class JudgeConfig(Strict):
     """The classifier whose features and labels measure generated images.
 
     Trained by dlzoo on the run's own data (same splits and seed) into `<run>/judge/`,
@@ -44,25 +44,16 @@ class JudgeConfig(_Strict):
 
     @model_validator(mode="after")
     def _known_classifier(self) -> JudgeConfig:
-        from models.registry import MODELS, check_params, get_spec
-        from common.errors import UserError
-
-        if self.model not in MODELS:
-            raise ValueError(
-                f"generative.judge.model: unknown model {self.model!r}; known: "
-                f"{', '.join(MODELS.names())}"
-            )
-        if get_spec(self.model).task != "classify":
+        if self.model in MODELS and get_spec(self.model).task != "classify":
             raise ValueError(f"generative.judge.model: {self.model!r} is not a classifier")
         try:
-            check_params(self.model, self.params)
+            check_model_params(self.model, self.params, where="generative.judge.params")
         except UserError as err:
-            message = str(err).replace("model.params", "generative.judge.params")
-            raise ValueError(message) from None
+            raise ValueError(str(err).replace("generative.judge.name", "generative.judge.model"))
         return self
 
 
-class ParzenConfig(_Strict):
+class ParzenConfig(Strict):
     """Gaussian Parzen-window log-likelihood (the GAN and AAE papers' protocol)."""
 
     samples: int = Field(10_000, gt=0, description="generated samples in the window")
@@ -79,7 +70,7 @@ class ParzenConfig(_Strict):
         return sigmas
 
 
-class GenerativeConfig(_Strict):
+class GenerativeConfig(Strict):
     samples_every: int = Field(1, gt=0, description="epochs between sample grids")
     grid: int = Field(8, ge=2, le=16, description="sample grids are grid x grid images")
     interpolation_steps: int = Field(10, ge=3, le=20)

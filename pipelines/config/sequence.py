@@ -8,14 +8,12 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import Field, field_validator
+
+from common.config import Strict
 
 
-class _Section(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class SequenceConfig(_Section):
+class SequenceConfig(Strict):
     """How sequence models are decoded, sampled and queried after training."""
 
     decode: Literal["greedy", "beam"] = Field("greedy", description="seq2seq decoding")
@@ -45,7 +43,7 @@ class SequenceConfig(_Section):
         return values
 
 
-class PublishedConfig(_Section):
+class PublishedConfig(Strict):
     """Compare test accuracy with a published table, row by row."""
 
     table: str = Field(description="a table of pipelines.stages.published_numbers (TABLES)")

@@ -18,15 +18,12 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-import pydantic
 from pydantic import Field, field_validator
 
-
-class _Strict(pydantic.BaseModel):
-    model_config = pydantic.ConfigDict(extra="forbid", frozen=True)
+from common.config import Strict
 
 
-class ClaimConfig(_Strict):
+class ClaimConfig(Strict):
     text: str = Field(description="the claim, in words, as the report states it")
     check: str = Field(description="expression over the metrics (pipelines/claim_expr.py)")
 
@@ -42,7 +39,7 @@ class ClaimConfig(_Strict):
         return text
 
 
-class PretrainConfig(_Strict):
+class PretrainConfig(Strict):
     recipe: str | None = Field(None, description="a recipe file; default: this recipe")
     set: dict[str, Any] = Field(
         default_factory=dict, description="key.path -> value overrides for the pretraining run"
@@ -50,7 +47,7 @@ class PretrainConfig(_Strict):
     reuse: bool = Field(True, description="reuse a finished pretraining run of the same config")
 
 
-class FinetuneConfig(_Strict):
+class FinetuneConfig(Strict):
     epochs: int = Field(gt=0, description="epochs of the second (fine-tuning) phase")
     learning_rate: float = Field(gt=0, description="usually 10-100x lower than phase 1")
     unfreeze_top: int | None = Field(
@@ -58,11 +55,11 @@ class FinetuneConfig(_Strict):
     )
 
 
-class ActivationStatsConfig(_Strict):
+class ActivationStatsConfig(Strict):
     layers: str = Field("*_act", description="glob on the network's layer names")
     examples: int = Field(500, gt=0, description="training examples fed through")
 
 
-class CamConfig(_Strict):
+class CamConfig(Strict):
     images: int = Field(12, gt=0, le=64)
     split: Literal["val", "test"] = "test"

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import Field, model_validator
+
+from common.config import Strict
 
 Standardize = Literal[
     "lower_and_strip_punctuation",
@@ -20,10 +22,8 @@ Standardize = Literal[
 Level = Literal["word", "char"]
 
 
-class TextConfig(BaseModel):
+class TextConfig(Strict):
     """Vectorization of text sources (fitted on the training split only)."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
     level: Level = Field("word", description="tokens are words or characters")
     standardize: Standardize | None = Field(

@@ -11,6 +11,8 @@ from typing import Any
 import numpy as np
 import tensorflow as tf
 
+from common.errors import UserError
+from common.registry import validate_params
 from pipelines.config.experiment import DataConfig
 from pipelines.data.augment import AUGMENTATIONS, Augmentation, uses_soft_labels
 from pipelines.data.augment import INJECTED as AUG_INJECTED
@@ -21,8 +23,6 @@ from pipelines.data.spec import DataSpec
 from pipelines.data.splits import in_memory_splits
 from pipelines.data.transforms import fit_standardize
 from pipelines.train.distribute.strategy import auto_shard_policy
-from common.errors import UserError
-from common.registry import validate_params
 
 AUTOTUNE = tf.data.AUTOTUNE
 SPLITS = ("train", "val", "test")

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import numpy as np
 
-from pipelines.data.source import SourceData, Split, register_source, resolve_path
 from common.errors import UserError
+from pipelines.data.source import SourceData, Split, register_source, resolve_path
 
 IMAGE_SUFFIXES = {".bmp", ".gif", ".jpeg", ".jpg", ".png"}  # as Keras' image loader
 

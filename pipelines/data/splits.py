@@ -14,8 +14,8 @@ from typing import Any
 
 import numpy as np
 
-from pipelines.data.source import SourceData, Split
 from common.errors import UserError
+from pipelines.data.source import SourceData, Split
 
 
 def complete_splits(source: SourceData, cfg, seed: int) -> dict[str, Any]:

@@ -16,7 +16,9 @@ from typing import Any
 import numpy as np
 import tensorflow as tf
 
+from common.errors import UserError
 from pipelines.config.experiment import DataConfig
+from pipelines.config.text import TextConfig
 from pipelines.data.bundle import DataBundle
 from pipelines.data.epochs import EpochOrder
 from pipelines.data.source import SourceData, Split
@@ -32,9 +34,7 @@ from pipelines.data.text import (
     pad,
     tokenize,
 )
-from pipelines.config.text import TextConfig
 from pipelines.data.text_examples import corpus_arrays
-from common.errors import UserError
 
 AUTOTUNE = tf.data.AUTOTUNE
 SPLITS = ("train", "val", "test")

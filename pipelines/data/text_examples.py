@@ -12,10 +12,10 @@ from typing import Any
 
 import numpy as np
 
+from common.errors import UserError
+from pipelines.config.text import TextConfig
 from pipelines.data.source import Split
 from pipelines.data.text import Vocabulary, tokenize
-from pipelines.config.text import TextConfig
-from common.errors import UserError
 
 SPLITS = ("train", "val", "test")
 DEFAULT_WINDOW = 64

@@ -15,10 +15,10 @@ from typing import Literal
 
 import numpy as np
 
+from common.errors import UserError
 from pipelines.data.dates import make_dates
 from pipelines.data.files import _labels_to_ids
 from pipelines.data.source import SourceData, Split, register_source, resolve_path
-from common.errors import UserError
 
 EmptyLines = Literal["skip", "error"]
 

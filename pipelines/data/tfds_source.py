@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pipelines.data.source import SourceData, register_source
 from common.errors import UserError
+from pipelines.data.source import SourceData, register_source
 
 
 @register_source("tfds", offline=False)

@@ -15,28 +15,7 @@ from typing import Any
 import numpy as np
 
 from common.errors import UserError
-
-
-def resolve_version(path: Path) -> Path:
-    """`saved_models/<name>` -> its newest version folder; a version folder as is."""
-    path = Path(path)
-    if (path / "saved_model.pb").exists():
-        return path
-    versions = (
-        sorted(
-            (int(p.name), p)
-            for p in path.glob("*")
-            if p.name.isdigit() and (p / "saved_model.pb").exists()
-        )
-        if path.is_dir()
-        else []
-    )
-    if not versions:
-        raise UserError(
-            f"no exported model at {path} (expected saved_models/<name>/<version>/"
-            "saved_model.pb, as written by `dlzoo export`)"
-        )
-    return versions[-1][1]
+from common.versions import resolve_version
 
 
 class ExportedModel:

@@ -24,9 +24,9 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from pipelines.data.spec import DataSpec
 from common.errors import UserError
 from common.io import write_json
+from pipelines.data.spec import DataSpec
 
 IMAGE_RANK = 3
 

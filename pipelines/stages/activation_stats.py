@@ -19,6 +19,7 @@ import numpy as np
 
 from common import report
 from common.errors import UserError
+from pipelines.stages.registry import STAGES, Stage
 
 if TYPE_CHECKING:
     from pipelines.run import Run
@@ -30,7 +31,7 @@ def hidden_layers(model: keras.Model, network: str, pattern: str) -> list[str]:
 
     try:
         core = find_sub_model(model, network)
-    except UserError:
+    except ValueError:  # not nested: the builder's network is the model itself
         core = model
     names = [layer.name for layer in core.layers if fnmatch.fnmatch(layer.name, pattern)]
     if not names:
@@ -70,7 +71,7 @@ def _examples(run: Run, n: int) -> np.ndarray:
 
 def _fresh_model(run: Run) -> keras.Model:
     """The same architecture, freshly initialized with the run's seed."""
-    from pipelines.run import build_model
+    from pipelines.tasks.assemble import build_model
 
     keras.utils.set_random_seed(run.cfg.seed)
     model, _ = build_model(run.cfg, run.bundle.spec)
@@ -128,18 +129,12 @@ def _report(run: Run, stats: dict[str, Any], examples: int, path) -> None:
     )
 
 
-def _register() -> None:
-    from pipelines.run import STAGES, Stage
-
-    STAGES.add(
-        "activations",
-        Stage(
-            name="activations",
-            applies=lambda cfg: cfg.activations is not None,
-            run=run_stage,
-            order=40,
-        ),
-    )
-
-
-_register()
+STAGES.add(
+    "activations",
+    Stage(
+        name="activations",
+        applies=lambda cfg: cfg.activations is not None,
+        run=run_stage,
+        order=40,
+    ),
+)

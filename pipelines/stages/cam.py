@@ -12,6 +12,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from common import report
+from common.errors import UserError
+from pipelines.stages.registry import STAGES, Stage
 
 if TYPE_CHECKING:
     from pipelines.run import Run
@@ -45,7 +47,10 @@ def run_stage(run: Run) -> dict[str, Any]:
 
     cfg = run.cfg.cam
     x, y, masks = _images(run, cfg.split)
-    cams, peaks = cams_and_peaks(run.model, x, class_ids=y)
+    try:
+        cams, peaks = cams_and_peaks(run.model, x, class_ids=y)
+    except ValueError as err:
+        raise UserError(f"cam: {err}; remove the `cam:` section or pick such a model") from None
     predicted = np.asarray(run.model(x[: cfg.images], training=False)).argmax(-1)
     names = run.bundle.spec.class_names
     titles = [f"{names[t]} -> {names[p]}" for t, p in zip(y[: cfg.images], predicted)]
@@ -78,13 +83,7 @@ def run_stage(run: Run) -> dict[str, Any]:
     return metrics
 
 
-def _register() -> None:
-    from pipelines.run import STAGES, Stage
-
-    STAGES.add(
-        "cam",
-        Stage(name="cam", applies=lambda cfg: cfg.cam is not None, run=run_stage, order=55),
-    )
-
-
-_register()
+STAGES.add(
+    "cam",
+    Stage(name="cam", applies=lambda cfg: cfg.cam is not None, run=run_stage, order=55),
+)

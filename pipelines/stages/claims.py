@@ -20,8 +20,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from common import report
-from pipelines.stages.claim_expr import ClaimError, Variants, evaluate
 from common.io import write_json
+from pipelines.stages.claim_expr import ClaimError, Variants, evaluate
+from pipelines.stages.registry import STAGES, Stage
 
 if TYPE_CHECKING:
     from pipelines.config.experiment import ExperimentConfig
@@ -135,18 +136,12 @@ def _stage_run(run: Run) -> dict[str, Any]:
     return {"claim_supported": result["supported"]}
 
 
-def _register() -> None:
-    from pipelines.run import STAGES, Stage
-
-    STAGES.add(
-        "claim",
-        Stage(
-            name="claim",
-            applies=lambda cfg: cfg.claim is not None and not cfg.sweep,
-            run=_stage_run,
-            order=95,  # after every other stage, so their metrics can be named
-        ),
-    )
-
-
-_register()
+STAGES.add(
+    "claim",
+    Stage(
+        name="claim",
+        applies=lambda cfg: cfg.claim is not None and not cfg.sweep,
+        run=_stage_run,
+        order=95,  # after every other stage, so their metrics can be named
+    ),
+)

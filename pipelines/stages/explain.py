@@ -1,5 +1,5 @@
 """The "explain" and "attack" stages `dlzoo run` does after training, when a recipe
-has `explain:` / `attack:` sections (registered in `pipelines.run.STAGES`; this
+has `explain:` / `attack:` sections (registered in `pipelines.stages.registry.STAGES`; this
 module is listed in `pipelines/catalog.py`).
 """
 
@@ -8,10 +8,10 @@ from __future__ import annotations
 import csv
 from typing import TYPE_CHECKING, Any
 
-from explain.inputs import split_arrays
 from common import report
 from common.errors import UserError
-from pipelines.run import STAGES, Stage
+from pipelines.data.arrays import split_arrays
+from pipelines.stages.registry import STAGES, Stage
 
 if TYPE_CHECKING:
     from pipelines.run import Run
@@ -103,9 +103,8 @@ def run_attack(run: Run) -> dict[str, Any]:
 
 
 def _undefended_twin(run: Run):
-    """The same recipe trained without `train.adversarial`, in `<run>/undefended/`."""
-    from pipelines.run import train
-
+    """The same recipe trained without `train.adversarial`, in `<run>/undefended/`
+    (a nested run: reused while it is finished and its config unchanged)."""
     if run.cfg.train.adversarial is None:
         raise UserError("attack.compare_undefended needs train.adversarial in the recipe")
     twin = run.cfg.with_overrides(
@@ -114,7 +113,7 @@ def _undefended_twin(run: Run):
     print(
         "\n=== attack.compare_undefended: training the same recipe without adversarial examples ==="
     )
-    return train(twin, run.run_dir / "undefended").model
+    return run.sub_run(twin, run.run_dir / "undefended").model
 
 
 STAGES.add(

@@ -9,16 +9,19 @@ next to the paper's columns, in `published.json`, a table and a bar chart.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from common import report
-from pipelines.config.experiment import ExperimentConfig
 from common.errors import UserError
 from common.io import write_json
-from pipelines.run import STAGES, Run, Stage
+from pipelines.config.experiment import ExperimentConfig
 from pipelines.stages.published_numbers import TABLES, Table
+from pipelines.stages.registry import STAGES, Stage
+
+if TYPE_CHECKING:
+    from pipelines.run import Run
 
 
 def row_key(cfg: ExperimentConfig, path: str) -> str:

@@ -15,9 +15,9 @@ from typing import TYPE_CHECKING, Any
 
 import keras
 
+from common.registry import Registry
 from pipelines.data.spec import DataSpec
 from pipelines.data.transforms import preprocess_layer
-from common.registry import Registry
 
 if TYPE_CHECKING:
     from pipelines.run import Run

@@ -8,9 +8,9 @@ from typing import Any
 import keras
 import numpy as np
 
-from pipelines.report import plots
 from common import report
 from pipelines.data.builder import DataBundle
+from pipelines.report import plots
 
 
 def predict_split(

@@ -14,8 +14,8 @@ import keras
 import tensorflow as tf
 from keras import ops
 
-from pipelines.data.spec import DataSpec
 from common.errors import UserError
+from pipelines.data.spec import DataSpec
 from pipelines.tasks.base import TASKS, Task, with_preprocessing
 
 

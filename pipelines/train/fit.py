@@ -14,15 +14,14 @@ from typing import Any
 
 import keras
 
-from pipelines.train.callbacks import NanGuard
+from common.errors import UserError
 from pipelines.config.experiment import ExperimentConfig, TrainConfig
 from pipelines.data.builder import DataBundle
 from pipelines.data.epochs import EpochSeeds
-from pipelines.config.distribute import scaled_learning_rate
-from common.errors import UserError
-from pipelines.train.distribute.loop import fit_function
-from pipelines.train.optimizers import learning_rate, make_optimizer, plateau_callback
 from pipelines.tasks.base import Task
+from pipelines.train.callbacks import NanGuard
+from pipelines.train.distribute.loop import fit_function
+from pipelines.train.optimizers import plateau_callback
 
 
 def steps_per_epoch(cfg: ExperimentConfig, bundle: DataBundle) -> int:
@@ -30,38 +29,6 @@ def steps_per_epoch(cfg: ExperimentConfig, bundle: DataBundle) -> int:
         return cfg.train.steps_per_epoch
     n = bundle.spec.sizes.get("train", -1)
     return max(1, math.ceil(n / cfg.data.batch_size)) if n > 0 else 100
-
-
-def build_optimizer(cfg: ExperimentConfig, steps: int) -> keras.optimizers.Optimizer:
-    train = cfg.train
-    base_lr, warmup_epochs = scaled_learning_rate(train, cfg.data.batch_size)  # Goyal et al.
-    lr = learning_rate(
-        train.schedule.name,
-        base_lr,
-        train.schedule.params,
-        epochs=train.epochs,
-        steps_per_epoch=steps,
-        warmup_epochs=warmup_epochs,
-    )
-    return make_optimizer(train.optimizer.name, lr, train.optimizer.params)
-
-
-def add_weight_penalties(model: keras.Model, l1: float, l2: float) -> int:
-    """Put an L1/L2 penalty on every kernel of `model` (nested models included).
-
-    Keras collects `variable.regularizer` of trainable weights into `model.losses`,
-    so setting it after the model is built is enough. Returns how many kernels.
-    """
-    if not (l1 or l2):
-        return 0
-    penalty = keras.regularizers.L1L2(l1=l1, l2=l2)
-    count = 0
-    for layer in model._flatten_layers(include_self=False, recursive=True):
-        kernel = getattr(layer, "kernel", None)
-        if kernel is not None and getattr(kernel, "trainable", False):
-            kernel.regularizer = penalty
-            count += 1
-    return count
 
 
 def callbacks(cfg: TrainConfig, task: Task, run_dir: Path, guard: NanGuard) -> list:

@@ -10,11 +10,15 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import keras
 
 from common.registry import Registry, validate_params
+from pipelines.config.distribute import scaled_learning_rate
+
+if TYPE_CHECKING:  # the config validators import this module: annotations only
+    from pipelines.config.experiment import ExperimentConfig
 
 OPTIMIZERS: Registry[tuple[type, dict[str, Any]]] = Registry("optimizer")
 for _name, _cls, _preset in [
@@ -167,3 +171,18 @@ def learning_rate(
         **check_schedule_params(name, params),
     )
     return Warmup(schedule, warmup, base_lr) if warmup else schedule
+
+
+def build_optimizer(cfg: ExperimentConfig, steps: int) -> keras.optimizers.Optimizer:
+    """`train.optimizer` with `train.schedule` over `steps` per epoch (and lr scaling)."""
+    train = cfg.train
+    base_lr, warmup_epochs = scaled_learning_rate(train, cfg.data.batch_size)  # Goyal et al.
+    lr = learning_rate(
+        train.schedule.name,
+        base_lr,
+        train.schedule.params,
+        epochs=train.epochs,
+        steps_per_epoch=steps,
+        warmup_epochs=warmup_epochs,
+    )
+    return make_optimizer(train.optimizer.name, lr, train.optimizer.params)

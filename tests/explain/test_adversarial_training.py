@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from explain.adversarial_training import AdversarialTrainer
+from explain.adversarial import adversarial_trainer
 from explain.attacks import fgsm
 from explain.robustness import accuracy_under_attack
 
@@ -21,7 +21,7 @@ def test_train_step_loss_is_the_weighted_clean_plus_adversarial_loss(digits_cnn)
     x, y = digits_cnn.x_test[:32], digits_cnn.y_test[:32]
     classifier = keras.models.clone_model(digits_cnn.model, recursive=True)
     classifier.set_weights(digits_cnn.model.get_weights())
-    trainer = AdversarialTrainer(classifier, epsilon=1.5, input_range=RANGE, ratio=0.3)
+    trainer = adversarial_trainer(classifier, epsilon=1.5, input_range=RANGE, ratio=0.3)
     ce = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
     trainer.compile(keras.optimizers.SGD(0.0), ce, metrics=["accuracy"])
     logs = trainer.train_on_batch(x, y, return_dict=True)
@@ -33,7 +33,7 @@ def test_train_step_loss_is_the_weighted_clean_plus_adversarial_loss(digits_cnn)
 
 
 def test_pgd_examples_made_in_the_step_stay_within_epsilon(digits_cnn):
-    trainer = AdversarialTrainer(
+    trainer = adversarial_trainer(
         digits_cnn.model, attack="pgd", epsilon=1.0, steps=3, input_range=RANGE
     )
     x = tf.constant(digits_cnn.x_test[:16])
@@ -46,7 +46,7 @@ def test_fgsm_adversarial_training_cuts_the_attacked_error_several_fold(digits_c
     """Goodfellow et al. 2015: 89.4% -> 17.9% FGSM error on MNIST. Here on digits at
     epsilon 2 (1/8 of the range), against the undefended model of the same recipe."""
     keras.utils.set_random_seed(0)
-    robust = AdversarialTrainer(nested(digits_core(), RANGE), epsilon=2.0, input_range=RANGE)
+    robust = adversarial_trainer(nested(digits_core(), RANGE), epsilon=2.0, input_range=RANGE)
     fit(robust, digits_cnn.x_train, digits_cnn.y_train, epochs=12)
     x, y = digits_cnn.x_test, digits_cnn.y_test
     errors = {

@@ -5,10 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from common.errors import UserError
 from explain.attacks import bim, fgsm, pgd
 from explain.patch import patch_success, train_patch
 from explain.robustness import accuracy_under_attack, attack_is_sane, robustness_curve
-from common.errors import UserError
 
 RANGE = (0.0, 16.0)
 

@@ -8,6 +8,7 @@ import pytest
 import tensorflow as tf
 from keras import layers
 
+from common.errors import UserError
 from explain.adapter import as_scorer
 from explain.grad_cam import grad_cam
 from explain.gradients import gradient_x_input, smoothgrad, vanilla_gradients
@@ -15,7 +16,6 @@ from explain.integrated_gradients import integrated_gradients
 from explain.methods import attribute, to_map
 from explain.occlusion import occlusion
 from explain.quality import completeness
-from common.errors import UserError
 
 from .conftest import nested
 

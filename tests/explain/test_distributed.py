@@ -16,7 +16,8 @@ CHILD = textwrap.dedent(
     tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
     import keras
     import numpy as np
-    from explain.adversarial_training import AdversarialTrainer
+    from explain.adversarial import adversarial_trainer
+    from models.adversarial_training import AdversarialTrainer
 
     rng = np.random.default_rng(0)
     x = rng.uniform(0, 16, (32, 8, 8, 1)).astype("float32")
@@ -30,7 +31,7 @@ CHILD = textwrap.dedent(
             if weights is not None:
                 model.set_weights(weights)
             start = [w.copy() for w in model.get_weights()]
-            trainer = AdversarialTrainer(model, epsilon=1.0, input_range=(0, 16), ratio=0.3)
+            trainer = adversarial_trainer(model, epsilon=1.0, input_range=(0, 16), ratio=0.3)
             trainer.compile(keras.optimizers.SGD(0.5),
                             keras.losses.SparseCategoricalCrossentropy(from_logits=True))
         logs = trainer.train_on_batch(x, y, return_dict=True)

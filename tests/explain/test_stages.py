@@ -61,7 +61,7 @@ def test_run_writes_explanations_quality_and_robustness(finished):
 
 def test_adversarial_run_exports_its_classifier_and_reloads(finished):
     from explain.adapter import as_scorer
-    from explain.adversarial_training import AdversarialTrainer
+    from models.adversarial_training import AdversarialTrainer
     from pipelines.run import load_run
 
     assert isinstance(finished.model, AdversarialTrainer)

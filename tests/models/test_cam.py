@@ -12,7 +12,6 @@ from models.introspect import find_layer
 from models.registry import build_model
 from pipelines import run as pipeline
 from pipelines.stages.cam import pointing_rate
-from common.errors import UserError
 
 
 @pytest.mark.parametrize("name", ["allconv_gap", "resnet20"])
@@ -42,7 +41,7 @@ def test_cell_centres_follow_strides_and_padding():
 
 def test_models_without_a_gap_head_are_refused():
     model = build_model("lenet5", inputs={"input_shape": (32, 32, 1), "num_classes": 3}, params={})
-    with pytest.raises(UserError, match="no class activation maps"):
+    with pytest.raises(ValueError, match="no class activation maps"):
         class_activation_maps(model, np.zeros((1, 32, 32, 1), np.float32))
 
 

@@ -13,7 +13,6 @@ import pytest
 from models.introspect import find_layer
 from models.registry import build_model, get_spec, list_models
 from pipelines.data.spec import DataSpec
-from common.errors import UserError
 from pipelines.tasks.base import task_for
 
 # Input shape and parameters that make each model tiny; a model not listed here runs
@@ -105,12 +104,12 @@ def test_builds_tiny_and_takes_a_training_step(name):
     ],
 )
 def test_too_small_inputs_fail_at_build_naming_the_smallest_size(name, too_small, smallest):
-    with pytest.raises(UserError, match=f"at least {smallest}x{smallest}"):
+    with pytest.raises(ValueError, match=f"at least {smallest}x{smallest}"):
         build_model(name, inputs={"input_shape": too_small, "num_classes": 3}, params={})
 
 
 def test_segmentation_size_must_divide_by_two_to_the_depth():
-    with pytest.raises(UserError, match="divisible by 8"):
+    with pytest.raises(ValueError, match="divisible by 8"):
         build_model(
             "unet",
             inputs={"input_shape": (20, 20, 1), "num_classes": 2},

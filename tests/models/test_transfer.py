@@ -9,11 +9,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from common.errors import UserError
 from models.introspect import find_sub_model
 from models.registry import build_model
 from models.transfer import set_trainable
 from pipelines import run as pipeline
-from common.errors import UserError
 
 MLP = {"depth": 2, "width": 64, "batch_norm": True}
 
@@ -41,18 +41,30 @@ def test_freezing_and_unfreezing_the_top_layers():
 
 
 def test_bad_backbones_are_refused():
-    with pytest.raises(UserError, match="neither a keras.applications network"):
+    """The catalog names the argument (ValueError); the pipeline adds the key path."""
+    with pytest.raises(ValueError, match="received backbone='resnet9000'"):
         transfer(backbone="resnet9000")
-    with pytest.raises(UserError, match="weights: file not found"):
-        transfer(weights="nowhere/model.weights.h5")
-    with pytest.raises(UserError, match="`pretrain` needs a `pretrain:` section"):
-        transfer(weights="pretrain")
-    with pytest.raises(UserError, match="MobileNetV2"):  # too small for the application
+    with pytest.raises(ValueError, match="weights file not found"):
+        transfer(weights="nowhere/backbone.weights.h5")
+    with pytest.raises(ValueError, match="MobileNetV2"):  # too small for the application
         build_model(
             "transfer",
             inputs={"input_shape": (8, 8, 1), "num_classes": 5},
             params={"backbone": "MobileNetV2"},
         )
+
+
+def test_bad_backbone_settings_are_user_errors_in_a_recipe(make_config):
+    base = {"name": "transfer", "params": {"backbone": "mlp", "backbone_params": MLP}}
+    cases = [
+        ({"weights": "nowhere/model.weights.h5"}, "model.params.weights: file not found"),
+        ({"weights": "pretrain"}, "`pretrain` needs a `pretrain:` section"),
+        ({"backbone": "resnet9000"}, r"model 'transfer' \(model.params .*resnet9000"),
+    ]
+    for params, message in cases:
+        cfg = make_config(model={**base, "params": {**base["params"], **params}})
+        with pytest.raises(UserError, match=message):
+            pipeline.train(cfg)
 
 
 def test_pretrained_backbone_beats_scratch_with_few_labels(make_config):

@@ -6,10 +6,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from common.errors import UserError
 from models.registry import build_model
 from pipelines import run as pipeline
 from pipelines.stages.activation_stats import hidden_layers, layer_statistics
-from common.errors import UserError
 
 
 def deep_tanh(init: str):

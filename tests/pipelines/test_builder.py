@@ -6,12 +6,12 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from common.errors import UserError
 from pipelines.config.experiment import DataConfig
 from pipelines.data.builder import build
-from pipelines.data.splits import carve
 from pipelines.data.source import Split
+from pipelines.data.splits import carve
 from pipelines.data.transforms import preprocess_layer
-from common.errors import UserError
 
 
 def arrays(ds):

@@ -6,10 +6,10 @@ import json
 
 import pytest
 
+from common.errors import UserError
 from pipelines import run as pipeline
 from pipelines.stages.claim_expr import ClaimError, Variants, evaluate, parse
-from common.errors import UserError
-from pipelines.stages.sweep import run_sweep, variants
+from pipelines.sweep import run_sweep, variants
 
 LOSS = Variants(
     "final_loss", {"optimizer=sgd": 0.9, "optimizer=adam": 0.2, "optimizer=momentum": 0.3}

@@ -8,8 +8,8 @@ import pydantic
 import pytest
 import yaml
 
-from pipelines.config.experiment import load_recipe, validate_config
 from common.errors import UserError
+from pipelines.config.experiment import load_recipe, validate_config
 from tests.conftest import small_recipe
 
 RECIPES = sorted(Path(__file__).resolve().parents[2].joinpath("recipes").glob("*.yaml"))
@@ -19,7 +19,7 @@ RECIPES = sorted(Path(__file__).resolve().parents[2].joinpath("recipes").glob("*
 def test_every_recipe_validates(path):
     cfg = load_recipe(path)
     assert cfg.name == path.stem
-    for _label, overrides in __import__("pipelines.stages.sweep", fromlist=["variants"]).variants(cfg):
+    for _label, overrides in __import__("pipelines.sweep", fromlist=["variants"]).variants(cfg):
         cfg.with_overrides({**overrides, "sweep": {}})  # every sweep variant is valid too
 
 

@@ -13,7 +13,9 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
+from common.errors import UserError
 from pipelines import run as pipeline
+from pipelines.cli.distribute_options import strategy_overrides
 from pipelines.config.experiment import dump_config, validate_config
 from pipelines.train.distribute.strategy import (
     auto_shard_policy,
@@ -22,8 +24,6 @@ from pipelines.train.distribute.strategy import (
     read_tf_config,
     strategy_from_config,
 )
-from pipelines.cli.distribute_options import strategy_overrides
-from common.errors import UserError
 from tests.conftest import small_recipe
 
 
@@ -135,7 +135,7 @@ def test_auto_shard_policy_file_only_for_file_readers(make_config, tmp_path):
 
 
 def test_linear_lr_scaling_with_warmup(make_config):
-    from pipelines.train.fit import build_optimizer
+    from pipelines.train.optimizers import build_optimizer
 
     cfg = make_config(data={"batch_size": 256},
                       train={"optimizer": {"name": "sgd", "learning_rate": 0.1},

@@ -11,8 +11,8 @@ import pytest
 from PIL import Image
 
 import pipelines.export.saved_model as export_module
-from pipelines import run as pipeline
 from common.errors import UserError
+from pipelines import run as pipeline
 from pipelines.export.predict import ExportedModel, predict_files
 
 

@@ -12,10 +12,10 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
+from common.errors import UserError
 from pipelines import run as pipeline
 from pipelines.cli.main import main as cli_main
 from pipelines.config.experiment import validate_config
-from common.errors import UserError
 from pipelines.tasks.generative.sampling import generate
 from tests.conftest import small_recipe
 

@@ -6,8 +6,8 @@ import keras
 import numpy as np
 import pytest
 
-from pipelines import run as pipeline
 from common.errors import UserError
+from pipelines import run as pipeline
 from pipelines.tasks.segment import MeanDice, mask_rows, segmentation_scores
 
 

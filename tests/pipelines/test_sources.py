@@ -10,9 +10,9 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from common.errors import UserError
 from pipelines.config.experiment import DataConfig
 from pipelines.data.builder import build, load_source
-from common.errors import UserError
 
 
 def source(source_name, /, **params):

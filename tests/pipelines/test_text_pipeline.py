@@ -6,13 +6,13 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from common.errors import UserError
 from pipelines.config.experiment import DataConfig
 from pipelines.data.builder import build
 from pipelines.data.source import SourceData, Split
 from pipelines.data.text import Vocabulary
 from pipelines.data.text_bundle import build_text
 from pipelines.data.text_examples import keep_probabilities, skipgram_pairs, windows
-from common.errors import UserError
 
 
 def labelled(train: list[str], test: list[str], val: list[str] | None = None) -> SourceData:

@@ -7,8 +7,8 @@ import datetime
 import numpy as np
 import pytest
 
-from pipelines.data.text_sources import babi, dates, parse_babi, text_corpus, text_lines, text_pairs
 from common.errors import UserError
+from pipelines.data.text_sources import babi, dates, parse_babi, text_corpus, text_lines, text_pairs
 
 
 def write(path, text: str):

@@ -10,11 +10,11 @@ import types
 import numpy as np
 import pytest
 
+from common.errors import UserError
 from pipelines import run as pipeline
 from pipelines.cli.main import main as cli_main
 from pipelines.config.experiment import validate_config
 from pipelines.data.text import Vocabulary
-from common.errors import UserError
 from pipelines.export.predict import ExportedModel, predict_texts
 from tests.conftest import learned, small_recipe
 

@@ -7,10 +7,11 @@ import keras
 import numpy as np
 import pytest
 
-from pipelines import run as pipeline
 from common.errors import UserError
-from pipelines.train.optimizers import OPTIMIZERS, SCHEDULES, learning_rate, make_optimizer
+from pipelines import run as pipeline
+from pipelines.tasks.assemble import build_model
 from pipelines.train.fit import read_history
+from pipelines.train.optimizers import OPTIMIZERS, SCHEDULES, learning_rate, make_optimizer
 
 
 def test_mlp_learns_digits(make_config):
@@ -89,7 +90,7 @@ def test_nan_loss_stops_with_message_and_keeps_last_good_weights(make_config):
 def test_weight_penalties_reach_every_kernel(make_config):
     cfg = make_config(model={"name": "mlp", "params": {"depth": 2}}, train={"l2": 0.01})
     spec = pipeline.build(cfg.data).spec
-    model, _ = pipeline.build_model(cfg, spec)
+    model, _ = build_model(cfg, spec)
     assert len(model.losses) == 3  # two hidden kernels and the logits kernel
     assert float(sum(model.losses)) > 0
 
@@ -128,8 +129,8 @@ def test_cosine_decays_to_zero_and_step_drops():
 
 
 def test_plateau_schedule_adds_the_callback(make_config, tmp_path):
-    from pipelines.train.callbacks import NanGuard
     from pipelines.tasks.base import TASKS
+    from pipelines.train.callbacks import NanGuard
     from pipelines.train.fit import callbacks
 
     cfg = make_config(train={"schedule": {"name": "plateau", "patience": 1}})

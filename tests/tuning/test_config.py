@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from pipelines.config.experiment import validate_config
 from common.errors import UserError
 from tests.conftest import small_recipe
+from tuning.config import validate_search
 
 BAD = [
     ({"params": {"model.params.depht": {"int": [1, 3]}}}, "tune.params.model.params.depht"),
@@ -29,7 +29,7 @@ BAD = [
 @pytest.mark.parametrize(("tune", "message"), BAD, ids=[m for _, m in BAD])
 def test_bad_tune_section_fails_at_load_with_key_path(tmp_path, tune, message):
     with pytest.raises(UserError) as err:
-        validate_config(small_recipe(tmp_path, tune=tune), source="recipe")
+        validate_search(small_recipe(tmp_path, tune=tune), source="recipe")
     assert message in str(err.value)
 
 
@@ -45,7 +45,7 @@ def test_good_tune_section_loads_and_survives_overrides(tmp_path):
         "tuner": "hyperband",
         "max_epochs": 4,
     }
-    cfg = validate_config(small_recipe(tmp_path, tune=tune), source="recipe")
+    cfg = validate_search(small_recipe(tmp_path, tune=tune), source="recipe")
     assert cfg.tune.params["data.batch_size"].values == [32, 64]
     # A trial config drops the section; a dumped config reads back the same.
     assert cfg.with_overrides({"tune": None}).tune is None
@@ -55,4 +55,4 @@ def test_good_tune_section_loads_and_survives_overrides(tmp_path):
 def test_sweep_and_tune_together_is_refused(tmp_path):
     raw = small_recipe(tmp_path, tune={"space": "mlp"}, sweep={"seed": [0, 1]})
     with pytest.raises(UserError, match="cannot both sweep and tune"):
-        validate_config(raw, source="recipe")
+        validate_search(raw, source="recipe")

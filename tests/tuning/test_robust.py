@@ -62,9 +62,9 @@ def test_robust_accuracy_builds_one_scorer_per_trial(make_config, monkeypatch):
     """The attacked accuracy reuses one scorer (its compiled tf.functions) across a
     trial's epochs instead of retracing a new one every epoch."""
     import explain.adapter
+    from pipelines.config.tune import RobustObjective
     from pipelines.data.builder import build
-    from pipelines.run import build_model
-    from tuning.config import RobustObjective
+    from pipelines.tasks.assemble import build_model
     from tuning.robust import ROBUST_METRIC, RobustAccuracy
 
     cfg = make_config()

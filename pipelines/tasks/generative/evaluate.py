@@ -16,11 +16,12 @@ from typing import Any
 
 import numpy as np
 
+from common import report
+from pipelines.data.arrays import split_arrays
 from pipelines.tasks.generative import metrics as gm
 from pipelines.tasks.generative import plots as gplots
 from pipelines.tasks.generative import report as greport
 from pipelines.tasks.generative import sampling as gs
-from common import report
 from pipelines.tasks.generative.judge import check_compatible, load_or_train, settings
 
 SHOWN = 10  # images per row in the reconstruction figure
@@ -65,8 +66,8 @@ def _reconstruction(run) -> tuple[dict[str, Any], str]:
 
     model, spec = run.model, run.bundle.spec
     unit = lambda a: gs.to_unit(a, spec.input_range)  # noqa: E731
-    train_x, _ = gs.split_arrays(run.bundle, "train", limit=20_000)
-    test_x, test_y = gs.split_arrays(run.bundle, "test")
+    train_x, _, _ = split_arrays(run.bundle, "train", limit=20_000)
+    test_x, test_y, _ = split_arrays(run.bundle, "test")
     flat_train = unit(train_x).reshape(len(train_x), -1)
     pca = PCA(n_components=min(model.latent_dim, *flat_train.shape)).fit(flat_train)
 
@@ -149,14 +150,14 @@ def _latent_figure(run, test_x: np.ndarray, test_y: np.ndarray):
 def _generation(run) -> tuple[dict[str, Any], str]:
     model, spec, cfg = run.model, run.bundle.spec, run.cfg
     conf = settings(cfg)
-    _, train_y = gs.split_arrays(run.bundle, "train")
+    _, train_y, _ = split_arrays(run.bundle, "train")
     shares = gm.class_shares(train_y, spec.num_classes)
     labels = gs.balanced_labels(conf.eval_samples, shares, cfg.seed) if model.conditional else None
     fake = gs.sample(model, conf.eval_samples, labels, seed=cfg.seed + 1)
     out: dict[str, Any] = {"generated_finite": bool(np.isfinite(fake).all())}
     if not out["generated_finite"]:
         return out, "## Generated samples\nThe generator produced NaN/inf values.\n"
-    judge = load_or_train(cfg, run.run_dir)
+    judge = load_or_train(run)
     if judge is not None:
         check_compatible(judge, spec)
         out.update(_judge_metrics(run, judge, fake, labels, shares))
@@ -169,8 +170,8 @@ def _generation(run) -> tuple[dict[str, Any], str]:
 
 def _judge_metrics(run, judge, fake, labels, shares) -> dict[str, Any]:
     spec, n = run.bundle.spec, len(fake)
-    test_x, _ = gs.split_arrays(run.bundle, "test")
-    train_x, _ = gs.split_arrays(run.bundle, "train", limit=n)
+    test_x, _, _ = split_arrays(run.bundle, "test")
+    train_x, _, _ = split_arrays(run.bundle, "train", limit=n)
     f_test, p_test = judge.embed(test_x)
     f_fake, p_fake = judge.embed(fake)
     gen_shares = gm.class_shares(p_fake.argmax(1), spec.num_classes)
@@ -199,9 +200,9 @@ def _parzen(run, conf) -> dict[str, Any]:
     """The papers' protocol for the model, and for train images as the window."""
     model, spec, seed = run.model, run.bundle.spec, run.cfg.seed
     unit = lambda a: gs.to_unit(a, spec.input_range)  # noqa: E731
-    val_x, _ = gs.split_arrays(run.bundle, "val", conf.max_eval)
-    test_x, _ = gs.split_arrays(run.bundle, "test", conf.max_eval)
-    train_x, train_y = gs.split_arrays(run.bundle, "train", conf.samples)
+    val_x, _, _ = split_arrays(run.bundle, "val", conf.max_eval)
+    test_x, _, _ = split_arrays(run.bundle, "test", conf.max_eval)
+    train_x, train_y, _ = split_arrays(run.bundle, "train", conf.samples)
     labels = None
     if model.conditional:
         labels = gs.balanced_labels(conf.samples, gm.class_shares(train_y, spec.num_classes), seed)

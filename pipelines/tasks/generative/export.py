@@ -20,10 +20,11 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from pipelines.tasks.generative import sampling as gs
 from common import report
-from pipelines.export.saved_model import export_model, run_metadata
 from common.io import write_json
+from pipelines.data.arrays import split_arrays
+from pipelines.export.saved_model import export_model, run_metadata
+from pipelines.tasks.generative import sampling as gs
 
 PROBE = 16  # examples in the reload check
 
@@ -78,7 +79,7 @@ def _encoding(model, spec, test_images: np.ndarray) -> tuple[keras.Model, dict, 
 def export_generative(run) -> list[Path]:
     """Export every sub-model the model names; returns the published folders."""
     model, spec, cfg = run.model, run.bundle.spec, run.cfg
-    test_images, _ = gs.split_arrays(run.bundle, "test", PROBE)
+    test_images, _, _ = split_arrays(run.bundle, "test", PROBE)
     paths = {}
     for role in model.export_names:
         if role == "encoder":

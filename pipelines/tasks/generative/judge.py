@@ -17,8 +17,8 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from pipelines.config.experiment import ExperimentConfig, validate_config
 from common.errors import UserError
+from pipelines.config.experiment import ExperimentConfig, validate_config
 from pipelines.config.generative import GenerativeConfig, JudgeConfig
 
 
@@ -69,21 +69,16 @@ def judge_config(cfg: ExperimentConfig, judge: JudgeConfig) -> ExperimentConfig:
     return validate_config(raw, source="generative.judge")
 
 
-def load_or_train(cfg: ExperimentConfig, run_dir: Path) -> Judge | None:
-    """The run's judge (None when `generative.judge` is null); trains it once."""
-    from pipelines import run as pipeline
-
-    judge = settings(cfg).judge
+def load_or_train(run) -> Judge | None:
+    """The run's judge (None when `generative.judge` is null): a finished classifier run
+    named in `generative.judge.run_dir`, or a nested run in `<run>/judge/`, trained once
+    and reused while finished with the same config."""
+    judge = settings(run.cfg).judge
     if judge is None:
         return None
     if judge.run_dir:
-        judge_run = pipeline.load_run(Path(judge.run_dir))
-    elif (Path(run_dir) / "judge" / "model.weights.h5").exists():
-        judge_run = pipeline.load_run(Path(run_dir) / "judge")
-    else:
-        judge_run = pipeline.train(judge_config(cfg, judge), Path(run_dir) / "judge")
-        pipeline.evaluate(judge_run)
-    return _view(judge_run)
+        return _view(run.load_other(Path(judge.run_dir)))
+    return _view(run.sub_run(judge_config(run.cfg, judge), Path(run.run_dir) / "judge"))
 
 
 def check_compatible(judge: Judge, spec) -> None:

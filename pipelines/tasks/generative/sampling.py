@@ -3,29 +3,10 @@ generate, encode and reconstruct, always with images in the data's RAW range."""
 
 from __future__ import annotations
 
-from typing import Any
-
 import numpy as np
 from keras import ops
 
-from pipelines.data.builder import DataBundle
-
 BATCH = 500
-
-
-def split_arrays(bundle: DataBundle, split: str, limit: int | None = None) -> tuple[Any, Any]:
-    """(raw images, labels) of a split as numpy arrays (first `limit` examples)."""
-    xs, ys, n = [], [], 0
-    for x, y in bundle.split(split):
-        xs.append(np.asarray(x))
-        ys.append(np.asarray(y))
-        n += len(xs[-1])
-        if limit is not None and n >= limit:
-            break
-    x, y = np.concatenate(xs)[:limit], np.concatenate(ys)[:limit]
-    if y.ndim > 1 and bundle.spec.label_mode == "onehot":
-        y = y.argmax(-1)
-    return x, y
 
 
 def prior_draws(model, n: int, labels: np.ndarray | None = None, seed: int = 0) -> np.ndarray:

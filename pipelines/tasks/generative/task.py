@@ -20,9 +20,9 @@ from typing import TYPE_CHECKING, Any
 import keras
 import tensorflow as tf
 
+from common.errors import UserError
 from pipelines.data.spec import DataSpec
 from pipelines.data.transforms import preprocess_layer
-from common.errors import UserError
 from pipelines.tasks.base import TASKS, Task
 
 if TYPE_CHECKING:
@@ -146,9 +146,9 @@ def corruption_fn(corruption: dict[str, Any], input_range: tuple[float, float], 
 
 def prepare_fit(run: Run) -> tuple[DataBundle, list]:
     """The datasets `fit` sees and the callbacks it adds (see the module doc)."""
+    from pipelines.data.arrays import split_arrays
     from pipelines.tasks.generative import callbacks as gcb
     from pipelines.tasks.generative import judge as generative_judge
-    from pipelines.tasks.generative.sampling import split_arrays
 
     model, bundle, cfg = run.model, run.bundle, run.cfg
     settings = generative_judge.settings(cfg)
@@ -175,13 +175,13 @@ def prepare_fit(run: Run) -> tuple[DataBundle, list]:
 
 
 def _fd_monitor(run: Run, settings) -> Any:
+    from pipelines.data.arrays import split_arrays
     from pipelines.tasks.generative.callbacks import FrechetMonitor
     from pipelines.tasks.generative.judge import check_compatible, load_or_train
-    from pipelines.tasks.generative.sampling import split_arrays
 
     cfg = run.cfg
     needs = cfg.train.checkpoint and not cfg.train.monitor
-    judge = load_or_train(cfg, run.run_dir)
+    judge = load_or_train(run)
     if judge is None:
         if needs or (cfg.train.early_stopping and cfg.train.early_stopping.monitor == "val_fd"):
             raise UserError(
@@ -190,7 +190,7 @@ def _fd_monitor(run: Run, settings) -> Any:
             )
         return None
     check_compatible(judge, run.bundle.spec)
-    real, labels = split_arrays(run.bundle, "val", settings.fd_samples)
+    real, labels, _ = split_arrays(run.bundle, "val", settings.fd_samples)
     return FrechetMonitor(judge, real, labels, samples=settings.fd_samples, seed=cfg.seed)
 
 

@@ -37,7 +37,7 @@ def assemble(core: keras.Model, spec: DataSpec) -> keras.Model:
 
 
 def export(run) -> list[Path]:
-    from pipelines.run import export_standard
+    from pipelines.export.run_export import export_standard
     from pipelines.tasks.sequence.serving import TextClassifier, export_text
 
     spec = run.bundle.spec

@@ -7,10 +7,13 @@ both in the run report, so a number in the results can be traced to what the mod
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from common import report
-from pipelines.run import STAGES, Run, Stage
+from pipelines.stages.registry import STAGES, Stage
+
+if TYPE_CHECKING:
+    from pipelines.run import Run
 
 SHOWN = ("vocab_size", "target_vocab_size", "sequence_length", "target_sequence_length",
          "memory_size", "sentence_length", "num_negatives")

@@ -15,13 +15,13 @@ from typing import Any
 import keras
 
 from common import report
-from pipelines.data.spec import DataSpec
-from pipelines.data.text import Vocabulary
 from common.errors import UserError
 from pipelines.config.sequence import SequenceConfig
+from pipelines.data.spec import DataSpec
+from pipelines.data.text import Vocabulary
+from pipelines.tasks.base import TASKS, Task
 from pipelines.tasks.sequence.generate import generate_text
 from pipelines.tasks.sequence.metrics import MaskedTokenAccuracy
-from pipelines.tasks.base import TASKS, Task
 
 
 def assemble(core: keras.Model, spec: DataSpec) -> keras.Model:

@@ -14,13 +14,13 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from models.seq2seq_decode import decode
 from common import report
+from models.seq2seq_decode import decode
+from pipelines.config.sequence import SequenceConfig
 from pipelines.data.spec import DataSpec
 from pipelines.data.text import UNK, Vocabulary
-from pipelines.config.sequence import SequenceConfig
-from pipelines.tasks.sequence.metrics import MaskedTokenAccuracy, corpus_bleu, exact_match
 from pipelines.tasks.base import TASKS, Task
+from pipelines.tasks.sequence.metrics import MaskedTokenAccuracy, corpus_bleu, exact_match
 
 
 def assemble(core: keras.Model, spec: DataSpec) -> keras.Model:

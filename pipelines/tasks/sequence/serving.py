@@ -19,10 +19,10 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from models.seq2seq_decode import decode
 from common import report
-from pipelines.data.text import END, START, Vocabulary
 from common.io import write_json
+from models.seq2seq_decode import decode
+from pipelines.data.text import END, START, Vocabulary
 from pipelines.tasks.sequence.generate import generate_ids, prompt_ids, start_id
 
 

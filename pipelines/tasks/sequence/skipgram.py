@@ -16,12 +16,12 @@ import keras
 import numpy as np
 
 from common import report
+from common.errors import UserError
+from pipelines.config.sequence import SequenceConfig
 from pipelines.data.source import resolve_path
 from pipelines.data.spec import DataSpec
 from pipelines.data.text import Vocabulary
 from pipelines.data.text_sources import read_lines
-from common.errors import UserError
-from pipelines.config.sequence import SequenceConfig
 from pipelines.tasks.base import TASKS, Task
 
 

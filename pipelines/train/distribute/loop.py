@@ -25,8 +25,8 @@ from typing import Any
 import keras
 import tensorflow as tf
 
-from pipelines.config.experiment import TrainConfig
 from common.errors import UserError
+from pipelines.config.experiment import TrainConfig
 
 
 def fit_function(model: keras.Model, cfg: TrainConfig) -> Callable[..., Any]:

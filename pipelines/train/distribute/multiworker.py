@@ -26,37 +26,48 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import keras
 import tensorflow as tf
 
-from pipelines.config.experiment import ExperimentConfig, dump_config, load_recipe
-from pipelines.train.distribute.strategy import is_chief, read_tf_config
 from common.errors import UserError
 from common.io import save_weights, write_json, write_text
+from pipelines.config.experiment import ExperimentConfig, dump_config
+from pipelines.train.distribute.strategy import is_chief, read_tf_config
 
 
-def train_multi_worker(cfg: ExperimentConfig, run_dir: Path | None):
+def train_multi_worker(
+    cfg: ExperimentConfig,
+    run_dir: Path | None,
+    *,
+    train_fn: Callable[[ExperimentConfig, Path], Any],
+    load_fn: Callable[[Path], Any],
+    new_dir_fn: Callable[[ExperimentConfig], Path],
+):
     """Train under multi_worker: as one worker when TF_CONFIG is set, else launch
     `train.strategy.workers` local workers. Returns the trained run rebuilt on one
-    device, ready for evaluation and export (`pipelines.run.Run`)."""
-    from pipelines import run as pipeline
+    device, ready for evaluation and export.
 
+    The orchestrator passes its own functions in (train in this process, load a run,
+    make a run folder), so this module does not import it back.
+    """
     if read_tf_config(required=False) is not None:
-        return pipeline.load_run(train_as_worker(cfg, run_dir))
+        return load_fn(train_as_worker(cfg, run_dir, train_fn=train_fn))
     if not cfg.train.strategy.workers:
         read_tf_config(required=True)  # raises: says how to give a cluster
-    run_dir = Path(run_dir) if run_dir else pipeline.new_run_dir(cfg)
+    run_dir = Path(run_dir) if run_dir else new_dir_fn(cfg)
     launch(cfg, run_dir)
-    return pipeline.load_run(run_dir)
+    return load_fn(run_dir)
 
 
-def train_as_worker(cfg: ExperimentConfig, run_dir: Path | None) -> Path:
+def train_as_worker(
+    cfg: ExperimentConfig, run_dir: Path | None, *, train_fn: Callable[[ExperimentConfig, Path], Any]
+) -> Path:
     """Train as this process's TF_CONFIG task; return the folder it wrote (the run
     folder on the chief, a scratch copy, deleted at exit, on the others)."""
-    from pipelines import run as pipeline
-
     if run_dir is None:
         raise UserError(
             "multi_worker on a cluster: give every worker the same --run-dir (shared "
@@ -64,13 +75,13 @@ def train_as_worker(cfg: ExperimentConfig, run_dir: Path | None) -> Path:
         )
     run_dir = Path(run_dir)
     if is_chief():
-        _report_weights(pipeline.train_in_process(cfg, run_dir).model)
+        _report_weights(train_fn(cfg, run_dir).model)
         return run_dir
     scratch = Path(tempfile.mkdtemp(prefix="dlzoo-worker-"))
     atexit.register(shutil.rmtree, scratch, ignore_errors=True)
     (scratch / "backup").symlink_to((run_dir / "backup").resolve(), target_is_directory=True)
     cfg = cfg.with_overrides({"export.dir": str(scratch / "saved_models")})
-    _report_weights(pipeline.train_in_process(cfg, scratch).model)
+    _report_weights(train_fn(cfg, scratch).model)
     return scratch
 
 
@@ -204,7 +215,7 @@ def _start(run_dir: Path, n: int, attempt: int) -> list[_Worker]:
         with open(log, "a") as out:
             out.write(f"--- attempt {attempt}, TF_CONFIG={env['TF_CONFIG']}\n")
             out.flush()
-            cmd = [sys.executable, "-m", "pipelines.train.distribute.multiworker", str(run_dir)]
+            cmd = [sys.executable, "-m", "pipelines.cli.worker", str(run_dir)]
             process = subprocess.Popen(cmd, env=env, stdout=out, stderr=subprocess.STDOUT)
         workers.append(_Worker(i, process, log))
     write_json(logs / "pids.json", {w.index: w.process.pid for w in workers})
@@ -282,17 +293,3 @@ def _last_error(log: Path) -> str:
     lines = [ln for ln in log.read_text(errors="replace").splitlines() if ln.strip()]
     errors = [ln for ln in lines if ln.startswith("dlzoo: error:")]
     return (errors[-1].removeprefix("dlzoo: error: ") if errors else "\n".join(lines[-5:]))
-
-
-def main(argv: list[str] | None = None) -> None:
-    """A launched worker: `python -m pipelines.train.distribute.multiworker RUN_DIR` (TF_CONFIG set)."""
-    run_dir = Path((argv or sys.argv[1:])[0])
-    try:
-        train_as_worker(load_recipe(run_dir / "config.yaml"), run_dir)
-    except UserError as err:
-        print(f"dlzoo: error: {err}", file=sys.stderr, flush=True)
-        sys.exit(err.exit_code)
-
-
-if __name__ == "__main__":
-    main()

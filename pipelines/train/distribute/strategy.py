@@ -24,9 +24,9 @@ from urllib.parse import urlparse
 
 import tensorflow as tf
 
-from pipelines.config.experiment import TrainConfig
-from pipelines.config.distribute import STRATEGY_NAMES, StrategyConfig
 from common.errors import UserError
+from pipelines.config.distribute import STRATEGY_NAMES, StrategyConfig
+from pipelines.config.experiment import TrainConfig
 
 STRATEGIES = STRATEGY_NAMES
 

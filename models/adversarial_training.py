@@ -12,18 +12,21 @@ strategy each replica's loss is scaled to the global batch as in Keras' own
 `train_step`. `test_step` also reports accuracy on attacked validation data.
 
 `fit`, callbacks, checkpoints work unchanged; `call` is the classifier's, and the
-exporter publishes the inner `classifier` (see `inference_model`).
+exporter publishes the inner `classifier` (see `inference_model`). The attack itself is
+injected (`make_examples`, e.g. `explain.adversarial.example_maker`), so the model
+layer knows nothing of the explain package that writes attacks.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import keras
 import tensorflow as tf
 
-from explain.attacks import check_epsilon, fgsm_tf, pgd_step_tf
-from explain.config import AdversarialTrainingConfig
+# (logits_fn, x, class ids, seed generator) -> adversarial x, in the raw input range
+ExampleMaker = Callable[..., tf.Tensor]
 
 
 class AdversarialTrainer(keras.Model):
@@ -33,25 +36,24 @@ class AdversarialTrainer(keras.Model):
         self,
         classifier: keras.Model,
         *,
-        attack: str = "fgsm",
-        epsilon: float,
-        input_range: tuple[float, float],
+        make_examples: ExampleMaker,
         ratio: float = 0.5,
-        steps: int = 7,
-        step_size: float | None = None,
-        random_start: bool = True,
         seed: int = 0,
         **kwargs: Any,
     ) -> None:
+        """
+        Args:
+            classifier: raw inputs -> logits.
+            make_examples: `(logits_fn, x, y, seed_generator) -> x_adv` (FGSM, PGD...).
+            ratio: weight of the adversarial half of each batch (0.5 in the paper).
+            seed: the seed generator handed to `make_examples` (PGD's random start).
+        """
         super().__init__(name=kwargs.pop("name", f"{classifier.name}_adversarial"), **kwargs)
+        if not 0.0 <= ratio <= 1.0:
+            raise ValueError(f"ratio must be in [0, 1]; received ratio={ratio}")
         self.classifier = classifier
-        self.attack = attack
-        self.epsilon = float(epsilon)
-        self.low, self.high = (float(v) for v in input_range)
+        self.make_examples = make_examples
         self.ratio = float(ratio)
-        self.steps = int(steps) if attack == "pgd" else 1
-        self.step_size = float(step_size or 2.5 * epsilon / self.steps)
-        self.random_start = random_start
         self.seed_generator = keras.random.SeedGenerator(seed)
         self.adv_accuracy = keras.metrics.SparseCategoricalAccuracy(name="adv_accuracy")
         self.built = classifier.built  # nothing of its own to build
@@ -68,31 +70,10 @@ class AdversarialTrainer(keras.Model):
         return self.classifier(x, training=False)
 
     def adversarial_examples(self, x, y):
-        """FGSM or PGD examples of `x` against the current weights (no gradient)."""
+        """Adversarial examples of `x` against the current weights (no gradient)."""
         x = tf.cast(x, tf.float32)
         y = tf.reshape(tf.cast(_labels(y), tf.int32), [-1])
-        if self.attack == "fgsm":
-            return fgsm_tf(self._logits, x, y, self.epsilon, self.low, self.high)
-        x_adv = x
-        if self.random_start:
-            noise = keras.random.uniform(
-                tf.shape(x), -self.epsilon, self.epsilon, seed=self.seed_generator
-            )
-            x_adv = tf.clip_by_value(x + noise, self.low, self.high)
-        for _ in range(self.steps):
-            x_adv = pgd_step_tf(
-                self._logits,
-                x_adv,
-                x,
-                y,
-                self.epsilon,
-                self.step_size,
-                self.low,
-                self.high,
-                "inf",
-                False,
-            )
-        return x_adv
+        return tf.stop_gradient(self.make_examples(self._logits, x, y, self.seed_generator))
 
     def train_step(self, data):
         x, y, sample_weight = keras.utils.unpack_x_y_sample_weight(data)
@@ -135,25 +116,3 @@ class AdversarialTrainer(keras.Model):
 def _labels(y):
     """Class ids from sparse or one-hot (mixup) labels."""
     return tf.argmax(y, axis=-1) if y.shape.rank == 2 else y
-
-
-def wrap(model: keras.Model, cfg: AdversarialTrainingConfig | None, spec, seed: int = 0):
-    """The hook `pipelines.run.build_model` calls: `model` itself, or wrapped.
-
-    Raises:
-        UserError: epsilon outside the data's input range.
-    """
-    if cfg is None:
-        return model
-    check_epsilon(cfg.epsilon, spec.input_range)
-    return AdversarialTrainer(
-        model,
-        attack=cfg.attack,
-        epsilon=cfg.epsilon,
-        input_range=spec.input_range,
-        ratio=cfg.ratio,
-        steps=cfg.steps,
-        step_size=cfg.step_size,
-        random_start=cfg.random_start,
-        seed=seed,
-    )

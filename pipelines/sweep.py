@@ -10,12 +10,13 @@ import itertools
 from pathlib import Path
 from typing import Any
 
-from pipelines.report import plots
 from common import report
-from pipelines.config.experiment import ExperimentConfig, dump_config
 from common.errors import UserError
 from common.io import write_json, write_text
-from pipelines.run import Run, new_run_dir, run_all
+from pipelines.config.experiment import ExperimentConfig, dump_config
+from pipelines.report import plots
+from pipelines.run import Run, run_all
+from pipelines.run_dir import new_run_dir
 
 
 def variants(cfg: ExperimentConfig) -> list[tuple[str, dict[str, Any]]]:
