@@ -16,6 +16,7 @@ from explain.adapter import Scorer, as_scorer
 from explain.attacks import check_epsilon
 from explain.config import AttackConfig
 from explain.explain_report import caption
+from explain.patch import apply_patch, patch_success, random_places, train_patch
 from explain.robustness import adversarial, attack_is_sane, robustness_curve
 
 DEFAULT_FRACTIONS = (0.0, 0.01, 0.02, 0.05, 0.1, 0.2, 0.3)
@@ -197,7 +198,6 @@ def _comparison(curves: dict[str, list[dict]], eps: float, metrics: dict) -> lis
 
 
 def _patch(scorer, patch_data, x, y, cfg, run_dir, seed, verbose, metrics) -> list[str]:
-    from explain.patch import apply_patch, patch_success, random_places, train_patch
 
     pc = cfg.patch
     px, _ = patch_data

@@ -13,7 +13,8 @@ train:
   adversarial: {attack: fgsm, epsilon: 2.0, ratio: 0.5}
 ```
 
-Import-light (pydantic only). Epsilons are always in the model's RAW input units (0..255 pixels, 0..16 for digits); ranges are checked
+Import-light (pydantic only). Epsilons are always in the model's RAW input units
+(0..255 pixels, 0..16 for digits); ranges are checked
 against the data when the stage runs.
 """
 

@@ -16,6 +16,7 @@ from common.report import image, table
 from explain import plot, quality
 from explain.adapter import Scorer, as_scorer
 from explain.config import ExplainConfig
+from explain.lime_explain import stability, tabular_stability
 from explain.methods import applicable, attribute, to_map
 
 DELETION, INSERTION = "deletion AUC (lower better)", "insertion AUC (higher better)"
@@ -240,7 +241,6 @@ def _pointing(ctx: Context, maps, masks, rows, metrics: dict) -> list[str]:
 
 
 def _lime_stability(ctx: Context, targets: np.ndarray, metrics: dict) -> list[str]:
-    from explain.lime_explain import stability
 
     lc = ctx.cfg.lime
     seeds = [ctx.seed + i for i in range(lc.stability_seeds)]
@@ -270,7 +270,6 @@ def _lime_stability(ctx: Context, targets: np.ndarray, metrics: dict) -> list[st
 
 
 def _tabular_stability(ctx: Context, targets: np.ndarray, seeds: list[int], metrics) -> list[str]:
-    from explain.lime_explain import tabular_stability
 
     lc = ctx.cfg.lime
     s = tabular_stability(

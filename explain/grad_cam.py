@@ -22,6 +22,7 @@ import numpy as np
 import tensorflow as tf
 from tf_explain.core.grad_cam import GradCAM
 
+from common.errors import UserError
 from explain.adapter import as_scorer
 
 
@@ -47,7 +48,6 @@ def grad_cam(
     scorer = as_scorer(model, **kw)
     x = scorer.check_inputs(inputs)
     if not scorer.is_image:
-        from common.errors import UserError
 
         raise UserError(f"Grad-CAM needs image inputs; {scorer.name} takes {scorer.input_shape}")
     name = scorer.resolve_layer(layer)

@@ -14,6 +14,11 @@ import numpy as np
 from common.errors import UserError
 from explain.adapter import as_scorer
 from explain.config import METHODS, ExplainConfig, canonical_method
+from explain.grad_cam import grad_cam
+from explain.gradients import gradient_x_input, smoothgrad, vanilla_gradients
+from explain.integrated_gradients import integrated_gradients
+from explain.lime_explain import lime_image, lime_tabular
+from explain.occlusion import occlusion
 
 # Outputs shaped like the input whose sign is not evidence (ranked by magnitude).
 MAGNITUDE = ("gradients", "smoothgrad")
@@ -44,30 +49,24 @@ def attribute(
     cfg = cfg or ExplainConfig()
     scorer = as_scorer(model)
     if method == "gradients":
-        from explain.gradients import vanilla_gradients
 
         return vanilla_gradients(scorer, x, target=target)
     if method == "gradxinput":
-        from explain.gradients import gradient_x_input
 
         return gradient_x_input(scorer, x, target=target)
     if method == "smoothgrad":
-        from explain.gradients import smoothgrad
 
         sg = cfg.smoothgrad
         return smoothgrad(scorer, x, target=target, samples=sg.samples, noise=sg.noise, seed=seed)
     if method == "ig":
-        from explain.integrated_gradients import integrated_gradients
 
         return integrated_gradients(
             scorer, x, target=target, steps=cfg.ig.steps, baseline=cfg.ig.baseline, seed=seed
         )
     if method == "gradcam":
-        from explain.grad_cam import grad_cam
 
         return grad_cam(scorer, x, target=target, layer=cfg.layer)
     if method == "occlusion":
-        from explain.occlusion import occlusion
 
         oc = cfg.occlusion
         return occlusion(scorer, x, target=target, patch=oc.patch, stride=oc.stride, fill=oc.fill)
@@ -77,7 +76,6 @@ def attribute(
 def _lime(scorer, x, target, cfg, seed, verbose, training_data, feature_names) -> np.ndarray:
     lc = cfg.lime
     if scorer.is_image:
-        from explain.lime_explain import lime_image
 
         return lime_image(
             scorer,
@@ -94,7 +92,6 @@ def _lime(scorer, x, target, cfg, seed, verbose, training_data, feature_names) -
     if len(scorer.input_shape) == 1:
         if training_data is None:
             raise UserError("lime on tabular inputs needs the training rows (training_data)")
-        from explain.lime_explain import lime_tabular
 
         return lime_tabular(
             scorer,

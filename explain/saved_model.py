@@ -21,7 +21,7 @@ import tensorflow as tf
 
 from common.errors import UserError
 from common.versions import resolve_version
-from explain.adapter import Scorer, registry_layer
+from explain.scorer import Scorer, registry_layer
 
 _SUFFIX = re.compile(r"_\d+$")  # Keras name scopes add `_1` to a layer called again
 

@@ -195,7 +195,9 @@ def aae(
             f"received prior={prior!r}"
         )
     if prior == "mixture" and latent_dim < 2:
-        raise ValueError(f"the mixture prior needs latent_dim >= 2; received latent_dim={latent_dim}")
+        raise ValueError(
+            f"the mixture prior needs latent_dim >= 2; received latent_dim={latent_dim}"
+        )
     nets = encoder_decoder(
         arch=arch,
         input_shape=input_shape,

@@ -49,7 +49,9 @@ def cgan(
         d_lr_scale: discriminator learning rate = this x train.optimizer.learning_rate.
     """
     if num_classes < 2:
-        raise ValueError(f"cgan needs a labelled dataset with >= 2 classes; received num_classes={num_classes}")
+        raise ValueError(
+            f"cgan needs a labelled dataset with >= 2 classes; received num_classes={num_classes}"
+        )
     shape = tuple(input_shape)
     if arch == "conv":
         check_image_shape(shape, stages, "cgan")

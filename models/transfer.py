@@ -122,7 +122,9 @@ def _backbone(name, params, weights, input_shape, feature_layer) -> keras.Model:
             f"...) or a dlzoo model ({', '.join(MODELS.names())}); received backbone={name!r}"
         )
     if weights == "imagenet":
-        raise ValueError(f"weights='imagenet' is for keras.applications; received backbone={name!r}")
+        raise ValueError(
+            f"weights='imagenet' is for keras.applications; received backbone={name!r}"
+        )
     core = build_model(name, inputs={"input_shape": input_shape, "num_classes": 2}, params=params)
     net = cut(core, feature_layer)
     if weights is not None:

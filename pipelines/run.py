@@ -18,7 +18,7 @@ from typing import Any
 
 import keras
 
-import pipelines.catalog  # noqa: F401  (registers every task and stage, explicitly listed)
+import pipelines.stages.catalog  # noqa: F401  (registers every stage, explicitly listed)
 from common import report
 from common.errors import UserError
 from common.io import save_weights, write_json, write_text

@@ -17,6 +17,8 @@ from pipelines.config.experiment import ExperimentConfig, dump_config
 from pipelines.report import plots
 from pipelines.run import Run, run_all
 from pipelines.run_dir import new_run_dir
+from pipelines.stages.claims import check_sweep
+from pipelines.stages.published import compare_sweep
 
 
 def variants(cfg: ExperimentConfig) -> list[tuple[str, dict[str, Any]]]:
@@ -62,11 +64,9 @@ def run_sweep(cfg: ExperimentConfig, run_dir: Path | None = None) -> list[tuple[
         runs.append((label, run_all(variant, sub)))
     summarize(cfg, runs, run_dir)
     if cfg.published is not None:  # a paper's numbers beside the variants' (mean, spread)
-        from pipelines.stages.published import compare_sweep
 
         compare_sweep(cfg, runs, run_dir)
     if cfg.claim is not None:  # the recipe's claim, checked on the variants' metrics
-        from pipelines.stages.claims import check_sweep
 
         check_sweep(cfg, runs, run_dir)
     return runs

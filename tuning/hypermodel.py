@@ -24,6 +24,7 @@ import numpy as np
 from pipelines.config.experiment import ExperimentConfig
 from pipelines.data.builder import DataBundle, build
 from pipelines.tasks.assemble import build_model
+from tuning.robust import RobustAccuracy
 from tuning.spaces import recipe_sampler
 
 
@@ -131,7 +132,6 @@ class RecipeHyperModel(keras_tuner.HyperModel):
         # early stopping and KerasTuner's callbacks (best-epoch checkpoint) read them.
         out: list[keras.callbacks.Callback] = []
         if self.tune.robustness is not None:
-            from tuning.robust import RobustAccuracy
 
             out.append(RobustAccuracy(bundle, self.tune.robustness))
         out += [clock, keras.callbacks.TerminateOnNaN()]

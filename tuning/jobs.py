@@ -21,6 +21,7 @@ from common.errors import UserError
 from common.io import write_json, write_text
 from pipelines.config.experiment import ExperimentConfig, dump_config
 from tuning import distributed, results, summary
+from tuning.tuners import PROJECT, make_tuner
 
 BUDGET_KEYS = ("max_trials", "max_time", "workers")
 
@@ -59,7 +60,6 @@ def run_search(
     Raises:
         UserError: no `tune:` section, `--workers` without a recipe file, a worker failed.
     """
-    from tuning.tuners import PROJECT, make_tuner
 
     if cfg.tune is None:
         raise UserError(f"recipe {cfg.name!r} has no `tune:` section; see README")

@@ -14,7 +14,8 @@ from collections.abc import Sequence
 import keras
 import numpy as np
 
-from common.errors import UserError
+from explain.adapter import as_scorer
+from explain.robustness import accuracy_under_attack
 from pipelines.config.tune import RobustObjective
 from pipelines.data.builder import DataBundle
 
@@ -33,12 +34,6 @@ class RobustAccuracy(keras.callbacks.Callback):
 
     def __init__(self, bundle: DataBundle, cfg: RobustObjective) -> None:
         super().__init__()
-        try:
-            from explain.robustness import accuracy_under_attack
-        except ImportError as err:
-            raise UserError(
-                f"tune.robustness needs explain.robustness.accuracy_under_attack ({err})"
-            ) from None
         self._measure = accuracy_under_attack
         self.cfg = cfg
         self.input_range = tuple(bundle.spec.input_range)
@@ -47,7 +42,6 @@ class RobustAccuracy(keras.callbacks.Callback):
     def on_train_begin(self, logs=None) -> None:
         # One scorer per trial: it compiles the attack's and the prediction's
         # tf.functions once; a new one every epoch would retrace them every epoch.
-        from explain.adapter import as_scorer
 
         self._scorer = as_scorer(self.model, input_range=self.input_range)
 

@@ -17,6 +17,7 @@ from collections.abc import Callable
 from typing import Any
 
 from common.registry import Registry
+from models.registry import MODELS
 
 Sampler = Callable[[Any], dict[str, Any]]  # keras_tuner.HyperParameters -> overrides
 
@@ -184,7 +185,6 @@ def family_space(hp) -> dict[str, Any]:
 
 def family_names() -> list[str]:
     """Family spaces whose models are all registered (resnet once it exists, ...)."""
-    from models.registry import MODELS
 
     return [
         name

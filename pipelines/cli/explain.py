@@ -55,6 +55,7 @@ def _out_dir(out: Path | None, kind: str, name: str) -> Path:
 
 def _inputs(loaded, images, recipe, overrides, resize: bool, limit: int):
     """(x, y or None, masks or None, names, bundle or None) from --images / --recipe."""
+    # heavy (TensorFlow): imported when the command runs, so --help answers at once
     from explain.inputs import expand_files, load_image_files
     from pipelines.cli.explain_inputs import recipe_inputs
 
@@ -116,6 +117,7 @@ def explain(
 ) -> None:
     """Explain a model's predictions: a figure grid (input, one overlay per method,
     predicted class and confidence) and measured quality, in --out."""
+    # heavy (TensorFlow): imported when the command runs, so --help answers at once
     from common import report
     from common.io import write_json
     from explain.config import ExplainConfig, IGConfig, LimeConfig, QualityConfig
@@ -199,6 +201,7 @@ def attack(
     figure, attack sanity checks (and an adversarial patch), in --out.
 
     With --images the labels are the model's own predictions on them."""
+    # heavy (TensorFlow): imported when the command runs, so --help answers at once
     from common import report
     from common.io import write_json
     from explain.attack_report import attack_inputs
@@ -226,7 +229,7 @@ def attack(
     loaded = load_model(model_path)
     x, y, _, _, bundle = _inputs(loaded, images, recipe, overrides, resize, num_examples)
     if y is None:
-        from explain.adapter import as_scorer
+        from explain.adapter import as_scorer  # heavy (TensorFlow), as above
 
         y = as_scorer(loaded.model, input_range=loaded.input_range).predict(x).argmax(-1)
     patch_data = split_arrays(bundle, "train", patch.train_examples)[:2] if patch else None

@@ -39,6 +39,7 @@ def draw(model_path: Path, n: int, label: int | None, seed: int) -> tuple[np.nda
     """Raw-range images from the generator/decoder at `model_path`, and its metadata."""
     import tensorflow as tf
 
+    # heavy (TensorFlow): imported when the command runs, so --help answers at once
     from common.versions import resolve_version
 
     path = resolve_version(model_path)
@@ -78,6 +79,7 @@ def generate(
     if num < 1:
         raise UserError(f"-n must be >= 1, got {num}")
     images, meta = draw(model_path, num, label, seed)
+    # heavy (TensorFlow): imported when the command runs, so --help answers at once
     from pipelines.tasks.generative.plots import sample_grid
 
     sample_grid(

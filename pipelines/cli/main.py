@@ -21,6 +21,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # keep TF's C++ start-up cha
 
 
 def _load(recipe: str, overrides: tuple[str, ...]):
+    # heavy (TensorFlow): imported when the command runs, so --help answers at once
     from pipelines.config.experiment import load_recipe
 
     return load_recipe(recipe, overrides)
@@ -50,10 +51,11 @@ def run(
 ) -> None:
     """Run every stage RECIPE names: train, evaluate, ..., export (and sweeps)."""
     cfg = _load(recipe, strategy_overrides(strategy, workers) + overrides)
+    # heavy (TensorFlow): imported when the command runs, so --help answers at once
     from pipelines import run as pipeline
 
     if cfg.sweep:
-        from pipelines.sweep import run_sweep
+        from pipelines.sweep import run_sweep  # heavy (TensorFlow), as above
 
         runs = run_sweep(cfg, run_dir)
         click.echo(
@@ -95,6 +97,7 @@ def train(
 ) -> None:
     """Train RECIPE's model (no evaluation or export); resumable."""
     cfg = _load(recipe, strategy_overrides(strategy, workers) + overrides)
+    # heavy (TensorFlow): imported when the command runs, so --help answers at once
     from pipelines import run as pipeline
 
     run_dir = _resume_dir(cfg, resume) if resume else run_dir
@@ -106,6 +109,7 @@ def train(
 @click.argument("run_dir", type=click.Path(path_type=Path))
 def evaluate(run_dir: Path) -> None:
     """Evaluate a trained run on its test split (writes metrics.json, plots, report)."""
+    # heavy (TensorFlow): imported when the command runs, so --help answers at once
     from pipelines import run as pipeline
 
     result = pipeline.load_run(run_dir)
@@ -118,6 +122,7 @@ def evaluate(run_dir: Path) -> None:
 @click.option("--name", default=None, help="saved_models/<name> (default: the recipe's).")
 def export(run_dir: Path, name: str | None) -> None:
     """Export a trained run as a SavedModel under saved_models/<name>/<version>."""
+    # heavy (TensorFlow): imported when the command runs, so --help answers at once
     from pipelines import run as pipeline
 
     result = pipeline.load_run(run_dir)
@@ -139,6 +144,7 @@ def export(run_dir: Path, name: str | None) -> None:
 @click.argument("files", nargs=-1, type=click.Path(path_type=Path))
 def predict(model_path: Path, texts: tuple[str, ...], files: tuple[Path, ...]) -> None:
     """Print class (or generated text) and confidence for images, CSV rows or texts."""
+    # heavy (TensorFlow): imported when the command runs, so --help answers at once
     from pipelines.export.predict import ExportedModel, predict_files, predict_texts
 
     if not texts and not files:
@@ -159,6 +165,7 @@ def _one_line(text) -> str:
 @click.option("--task", default=None, help="Only models of this task.")
 def models_(task: str | None) -> None:
     """List the registered models."""
+    # heavy (TensorFlow): imported when the command runs, so --help answers at once
     from models.registry import get_spec, list_models
 
     for name in list_models(task=task):
@@ -169,6 +176,7 @@ def models_(task: str | None) -> None:
 @cli.command()
 def datasets() -> None:
     """List the data sources."""
+    # heavy (TensorFlow): imported when the command runs, so --help answers at once
     from pipelines.data.sources import SOURCES
 
     for name, entry in SOURCES.items():
@@ -182,6 +190,7 @@ def datasets() -> None:
 def data_summary(recipe: str, overrides: tuple[str, ...]) -> None:
     """Split sizes, shapes, class balance and one batch's value range."""
     cfg = _load(recipe, overrides)
+    # heavy (TensorFlow): imported when the command runs, so --help answers at once
     from pipelines.data.summary import data_summary as summary
 
     click.echo(summary(cfg))

@@ -48,7 +48,7 @@ def tune(
     and KERASTUNER_ORACLE_PORT (see README).
     """
     if list_spaces:
-        from tuning.spaces import SPACES
+        from tuning.spaces import SPACES  # heavy (TensorFlow, KerasTuner): only when listing
 
         for name, space in SPACES.items():
             click.echo(f"{name:10s} {space.description}")
@@ -58,6 +58,7 @@ def tune(
     from tuning.config import load_search  # heavy: TensorFlow and KerasTuner
 
     cfg = load_search(recipe, overrides)
+    # heavy (TensorFlow): imported when the command runs, so --help answers at once
     from tuning.jobs import run_search
 
     try:

@@ -18,6 +18,7 @@ from pydantic import BaseModel, Field, field_validator, model_validator
 
 from common.config import Named, Strict
 from common.errors import UserError
+from common.registry import validate_params
 from explain.config import AdversarialTrainingConfig, AttackConfig, ExplainConfig
 from models.registry import MODELS
 from pipelines.config.distribute import LRScalingConfig, MixedPrecision, StrategyConfig
@@ -33,6 +34,15 @@ from pipelines.config.stages import (
 )
 from pipelines.config.text import TextConfig
 from pipelines.config.tune import TuneConfig
+from pipelines.data.augment import AUGMENTATIONS
+from pipelines.data.augment import INJECTED as AUG_INJECTED
+from pipelines.data.sources import INJECTED, SOURCES
+from pipelines.train.optimizers import (
+    OPTIMIZERS,
+    SCHEDULES,
+    check_optimizer_params,
+    check_schedule_params,
+)
 
 
 def _as_value_error(check, *args, **kwargs) -> None:
@@ -75,7 +85,6 @@ class DataConfig(Strict):
     @field_validator("source")
     @classmethod
     def _known_source(cls, name: str) -> str:
-        from pipelines.data.sources import SOURCES
 
         _as_value_error(SOURCES.get, name)
         return name
@@ -83,7 +92,6 @@ class DataConfig(Strict):
     @field_validator("augment")
     @classmethod
     def _known_augmentations(cls, augment: dict[str, dict[str, Any]]) -> dict:
-        from pipelines.data.augment import AUGMENTATIONS
 
         for name in augment:
             _as_value_error(AUGMENTATIONS.get, name)
@@ -91,10 +99,6 @@ class DataConfig(Strict):
 
     @model_validator(mode="after")
     def _check_params(self) -> DataConfig:
-        from common.registry import validate_params
-        from pipelines.data.augment import AUGMENTATIONS
-        from pipelines.data.augment import INJECTED as AUG_INJECTED
-        from pipelines.data.sources import INJECTED, SOURCES
 
         _as_value_error(
             validate_params,
@@ -124,14 +128,12 @@ class OptimizerConfig(Named):
     @field_validator("name")
     @classmethod
     def _known_optimizer(cls, name: str) -> str:
-        from pipelines.train.optimizers import OPTIMIZERS
 
         _as_value_error(OPTIMIZERS.get, name)
         return name
 
     @model_validator(mode="after")
     def _check_params(self) -> OptimizerConfig:
-        from pipelines.train.optimizers import check_optimizer_params
 
         _as_value_error(check_optimizer_params, self.name, self.params)
         return self
@@ -144,14 +146,12 @@ class ScheduleConfig(Named):
     @field_validator("name")
     @classmethod
     def _known_schedule(cls, name: str) -> str:
-        from pipelines.train.optimizers import SCHEDULES
 
         _as_value_error(SCHEDULES.get, name)
         return name
 
     @model_validator(mode="after")
     def _check_params(self) -> ScheduleConfig:
-        from pipelines.train.optimizers import check_schedule_params
 
         _as_value_error(check_schedule_params, self.name, self.params)
         return self
@@ -212,7 +212,7 @@ class ExperimentConfig(Strict):
         default_factory=dict,
         description="key path -> values; `dlzoo run` trains each combination",
     )
-    tune: TuneConfig | None = None  # `dlzoo tune`: space, tuner, budget (checked by tuning/config.py)
+    tune: TuneConfig | None = None  # `dlzoo tune`: space, tuner, budget (tuning/config.py)
     explain: ExplainConfig | None = None  # attributions, LIME, quality (explain/)
     attack: AttackConfig | None = None  # robustness curves, patch (explain/)
     generative: GenerativeConfig | None = None  # samples, judge, Parzen (pipelines/generative*)

@@ -49,7 +49,8 @@ class JudgeConfig(Strict):
         try:
             check_model_params(self.model, self.params, where="generative.judge.params")
         except UserError as err:
-            raise ValueError(str(err).replace("generative.judge.name", "generative.judge.model"))
+            message = str(err).replace("generative.judge.name", "generative.judge.model")
+            raise ValueError(message) from None
         return self
 
 

@@ -11,6 +11,7 @@ from typing import Literal
 from pydantic import Field, field_validator
 
 from common.config import Strict
+from pipelines.stages.published_numbers import TABLES
 
 
 class SequenceConfig(Strict):
@@ -52,7 +53,6 @@ class PublishedConfig(Strict):
     @field_validator("table")
     @classmethod
     def _known_table(cls, name: str) -> str:
-        from pipelines.stages.published_numbers import TABLES
 
         if name not in TABLES:
             raise ValueError(f"unknown published table {name!r}; known: {', '.join(TABLES)}")

@@ -21,6 +21,7 @@ from typing import Any, Literal
 from pydantic import Field, field_validator
 
 from common.config import Strict
+from pipelines.stages.claim_expr import ClaimError, parse
 
 
 class ClaimConfig(Strict):
@@ -30,7 +31,6 @@ class ClaimConfig(Strict):
     @field_validator("check")
     @classmethod
     def _parses(cls, text: str) -> str:
-        from pipelines.stages.claim_expr import ClaimError, parse
 
         try:
             parse(text)

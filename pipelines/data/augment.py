@@ -60,7 +60,14 @@ def flip(
 
 @_register("rotation")
 def rotation(
-    *, factor: float = 0.05, fill_mode: str = "constant", input_range, seed, num_classes, input_shape) -> Augmentation:
+    *,
+    factor: float = 0.05,
+    fill_mode: str = "constant",
+    input_range,
+    seed,
+    num_classes,
+    input_shape,
+) -> Augmentation:
     """Rotate by up to `factor` of a full turn."""
     return _on_images(
         keras.layers.RandomRotation(
@@ -71,7 +78,14 @@ def rotation(
 
 @_register("zoom")
 def zoom(
-    *, factor: float = 0.1, fill_mode: str = "constant", input_range, seed, num_classes, input_shape) -> Augmentation:
+    *,
+    factor: float = 0.1,
+    fill_mode: str = "constant",
+    input_range,
+    seed,
+    num_classes,
+    input_shape,
+) -> Augmentation:
     return _on_images(
         keras.layers.RandomZoom(factor, fill_mode=fill_mode, fill_value=input_range[0], seed=seed)
     )
@@ -79,7 +93,14 @@ def zoom(
 
 @_register("translation")
 def translation(
-    *, factor: float = 0.1, fill_mode: str = "constant", input_range, seed, num_classes, input_shape) -> Augmentation:
+    *,
+    factor: float = 0.1,
+    fill_mode: str = "constant",
+    input_range,
+    seed,
+    num_classes,
+    input_shape,
+) -> Augmentation:
     return _on_images(
         keras.layers.RandomTranslation(
             factor, factor, fill_mode=fill_mode, fill_value=input_range[0], seed=seed

@@ -21,6 +21,7 @@ from pipelines.data.epochs import EpochOrder
 from pipelines.data.source import INJECTED, SOURCES, SourceData, Split
 from pipelines.data.spec import DataSpec
 from pipelines.data.splits import in_memory_splits
+from pipelines.data.text_bundle import build_text
 from pipelines.data.transforms import fit_standardize
 from pipelines.train.distribute.strategy import auto_shard_policy
 
@@ -43,7 +44,6 @@ def build(cfg: DataConfig, *, seed: int = 0) -> DataBundle:
     """
     source = load_source(cfg)
     if source.text:  # strings: vectorized by pipelines.data.text, fitted on train
-        from pipelines.data.text_bundle import build_text
 
         return build_text(source, cfg, seed=seed)
     raw = in_memory_splits(source, cfg, seed)

@@ -16,6 +16,8 @@ import numpy as np
 
 from common.errors import UserError
 from common.versions import resolve_version
+from pipelines.data.text_sources import read_lines
+from pipelines.tasks.segment import mask_rows
 
 
 class ExportedModel:
@@ -116,7 +118,6 @@ def predict_files(model: ExportedModel, files: list[Path]) -> list[dict[str, Any
     names = model.class_names
     rows = []
     if all(f.suffix.lower() == ".txt" for f in files):  # one text per non-empty line
-        from pipelines.data.text_sources import read_lines
 
         return predict_texts(model, [t for f in files for t in read_lines(f) if t.strip()])
     if all(f.suffix.lower() == ".csv" for f in files):
@@ -149,7 +150,6 @@ def predict_texts(model: ExportedModel, texts: list[str]) -> list[dict[str, Any]
 
 def _rows(out: dict[str, np.ndarray], names: list[str], labels: list[str]) -> list[dict]:
     if "mask" in out:  # segmentation models: one row per image (pipelines/segment.py)
-        from pipelines.tasks.segment import mask_rows
 
         return mask_rows(out, names, labels)
     probs = out["probabilities"]

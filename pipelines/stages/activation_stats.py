@@ -19,7 +19,10 @@ import numpy as np
 
 from common import report
 from common.errors import UserError
+from models.introspect import find_sub_model, tap
+from pipelines.report import vision_plots
 from pipelines.stages.registry import STAGES, Stage
+from pipelines.tasks.assemble import build_model
 
 if TYPE_CHECKING:
     from pipelines.run import Run
@@ -27,7 +30,6 @@ if TYPE_CHECKING:
 
 def hidden_layers(model: keras.Model, network: str, pattern: str) -> list[str]:
     """Names matching `pattern` in the builder's network (nested or not), in order."""
-    from models.introspect import find_sub_model
 
     try:
         core = find_sub_model(model, network)
@@ -44,7 +46,6 @@ def hidden_layers(model: keras.Model, network: str, pattern: str) -> list[str]:
 
 def layer_statistics(model: keras.Model, names: list[str], x: np.ndarray) -> dict[str, Any]:
     """Per-layer mean and std of the activations (all units, all examples), and the values."""
-    from models.introspect import tap
 
     outputs = tap(model, names)(x, training=False)[: len(names)]
     values = [np.asarray(o, np.float32).reshape(len(x), -1) for o in outputs]
@@ -71,7 +72,6 @@ def _examples(run: Run, n: int) -> np.ndarray:
 
 def _fresh_model(run: Run) -> keras.Model:
     """The same architecture, freshly initialized with the run's seed."""
-    from pipelines.tasks.assemble import build_model
 
     keras.utils.set_random_seed(run.cfg.seed)
     model, _ = build_model(run.cfg, run.bundle.spec)
@@ -79,7 +79,6 @@ def _fresh_model(run: Run) -> keras.Model:
 
 
 def run_stage(run: Run) -> dict[str, Any]:
-    from pipelines.report import vision_plots
 
     cfg = run.cfg.activations
     x = _examples(run, cfg.examples)

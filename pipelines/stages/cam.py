@@ -13,6 +13,8 @@ import numpy as np
 
 from common import report
 from common.errors import UserError
+from models.allconv import cams_and_peaks
+from pipelines.report import vision_plots
 from pipelines.stages.registry import STAGES, Stage
 
 if TYPE_CHECKING:
@@ -42,8 +44,6 @@ def _images(run: Run, name: str) -> tuple[np.ndarray, np.ndarray, np.ndarray | N
 
 
 def run_stage(run: Run) -> dict[str, Any]:
-    from models.allconv import cams_and_peaks
-    from pipelines.report import vision_plots
 
     cfg = run.cfg.cam
     x, y, masks = _images(run, cfg.split)

@@ -10,6 +10,8 @@ from typing import TYPE_CHECKING, Any
 
 from common import report
 from common.errors import UserError
+from explain.attack_report import attack_inputs
+from explain.explain_report import Inputs, explain_inputs
 from pipelines.data.arrays import split_arrays
 from pipelines.stages.registry import STAGES, Stage
 
@@ -47,7 +49,6 @@ def feature_names(run: Run) -> list[str] | None:
 
 
 def run_explain(run: Run) -> dict[str, Any]:
-    from explain.explain_report import Inputs, explain_inputs
 
     _check_task(run, "explain")
     cfg = run.cfg.explain
@@ -73,7 +74,6 @@ def run_explain(run: Run) -> dict[str, Any]:
 
 
 def run_attack(run: Run) -> dict[str, Any]:
-    from explain.attack_report import attack_inputs
 
     _check_task(run, "attack")
     cfg = run.cfg.attack

@@ -19,6 +19,7 @@ from common.io import write_json
 from pipelines.config.experiment import ExperimentConfig
 from pipelines.stages.published_numbers import TABLES, Table
 from pipelines.stages.registry import STAGES, Stage
+from pipelines.tasks.sequence.plots import paper_bars
 
 if TYPE_CHECKING:
     from pipelines.run import Run
@@ -55,7 +56,6 @@ def run_stage(run: Run) -> dict[str, Any]:
 
 def compare_sweep(cfg: ExperimentConfig, runs: list[tuple[str, Run]], run_dir: Path) -> list[dict]:
     """Group the sweep's runs by row key; mean and spread of test accuracy per row."""
-    from pipelines.tasks.sequence.plots import paper_bars
 
     table = TABLES[cfg.published.table]
     groups: dict[str, list[float]] = {}

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import keras
 
+import pipelines.tasks.catalog  # noqa: F401  (registers every task, explicitly listed)
 from common.errors import UserError
 from models.registry import build_model as build_network
 from models.registry import get_spec

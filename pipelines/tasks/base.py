@@ -3,7 +3,8 @@
 A task entry says how to put the data's normalization in front of a registered
 builder's network, which loss and metrics to compile with, what to monitor for
 checkpoints, how to evaluate on the test split, and what a deployed model returns.
-Later families (segmentation, generative, sequence) register their own tasks.
+Each task module registers its entry (`TASKS.add`) and is listed in
+`pipelines/tasks/catalog.py`.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 import keras
 
+from common.errors import UserError
 from common.registry import Registry
 from pipelines.data.spec import DataSpec
 from pipelines.data.transforms import preprocess_layer
@@ -63,46 +65,8 @@ def with_preprocessing(core: keras.Model, spec: DataSpec) -> keras.Model:
     return keras.Model(inputs, outputs, name=f"{core.name}_model")
 
 
-def _compile_classifier(model: keras.Model, optimizer, spec: DataSpec) -> None:
-    if spec.label_mode == "onehot":
-        loss = keras.losses.CategoricalCrossentropy(from_logits=True)
-        metric = keras.metrics.CategoricalAccuracy(name="accuracy")
-    else:
-        loss = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
-        metric = keras.metrics.SparseCategoricalAccuracy(name="accuracy")
-    model.compile(optimizer=optimizer, loss=loss, metrics=[metric])
-
-
-def _classifier_outputs(logits) -> dict[str, Any]:
-    probabilities = keras.ops.softmax(logits, axis=-1)
-    return {"probabilities": probabilities, "class_ids": keras.ops.argmax(probabilities, axis=-1)}
-
-
-def _evaluate_classifier(run: Run) -> dict[str, Any]:
-    from pipelines.tasks.classify_metrics import evaluate_classifier
-
-    return evaluate_classifier(run.model, run.bundle, run.run_dir)
-
-
-TASKS.add(
-    "classify",
-    Task(
-        name="classify",
-        assemble=with_preprocessing,
-        compile=_compile_classifier,
-        evaluate=_evaluate_classifier,
-        serving_outputs=_classifier_outputs,
-        monitor="val_loss",  # smoother than val_accuracy on small validation splits
-        mode="min",
-    ),
-)
-
-
 def task_for(model_task: str, spec: DataSpec) -> Task:
     """The task a run follows: the model's (the data must provide matching labels)."""
-    import pipelines.catalog  # noqa: F401  (registers every task and stage)
-    from common.errors import UserError
-
     if model_task in ("classify", "segment") and spec.task != model_task:
         raise UserError(
             f"the model is a {model_task!r} model but the data source gives "

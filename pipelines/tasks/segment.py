@@ -16,6 +16,7 @@ from keras import ops
 
 from common import report
 from pipelines.data.spec import DataSpec
+from pipelines.report import vision_plots
 from pipelines.tasks.base import TASKS, Task, with_preprocessing
 
 if TYPE_CHECKING:
@@ -93,7 +94,6 @@ def segmentation_scores(confusion: np.ndarray, class_names: list[str]) -> dict[s
 
 
 def _evaluate(run: Run) -> dict[str, Any]:
-    from pipelines.report import vision_plots
 
     names = list(run.bundle.spec.class_names)
     n = len(names)

@@ -98,8 +98,9 @@ def shapes_cnn() -> Trained:
 
 @pytest.fixture(scope="session")
 def exported(digits_cnn, tmp_path_factory):
-    """digits_cnn written the way `pipelines.export.saved_model.export_model` writes it (same serving
-    function and signature; its fresh-process reload check is skipped to save time)."""
+    """digits_cnn written the way `pipelines.export.saved_model.export_model` writes it
+    (same serving function and signature; its fresh-process reload check is skipped to
+    save time)."""
     import json
 
     from pipelines.data.spec import DataSpec

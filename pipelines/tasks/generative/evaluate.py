@@ -22,6 +22,7 @@ from pipelines.tasks.generative import metrics as gm
 from pipelines.tasks.generative import plots as gplots
 from pipelines.tasks.generative import report as greport
 from pipelines.tasks.generative import sampling as gs
+from pipelines.tasks.generative.corruption import corruption_fn
 from pipelines.tasks.generative.judge import check_compatible, load_or_train, settings
 
 SHOWN = 10  # images per row in the reconstruction figure
@@ -44,7 +45,6 @@ def evaluate_generative(run) -> dict[str, Any]:
 
 
 def _test_ds(run):
-    from pipelines.tasks.generative.task import corruption_fn
 
     corruption = getattr(run.model, "corruption", None)
     if not corruption:
@@ -108,7 +108,6 @@ def _to_raw(unit_images: np.ndarray, spec) -> np.ndarray:
 
 
 def _corrupt(run, images: np.ndarray) -> np.ndarray:
-    from pipelines.tasks.generative.task import corruption_fn
 
     fn = corruption_fn(run.model.corruption, run.bundle.spec.input_range, run.cfg.seed + 7)
     (noisy, _), _ = fn(np.asarray(images, np.float32), np.zeros(len(images)))

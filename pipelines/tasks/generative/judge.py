@@ -20,6 +20,7 @@ import tensorflow as tf
 from common.errors import UserError
 from pipelines.config.experiment import ExperimentConfig, validate_config
 from pipelines.config.generative import GenerativeConfig, JudgeConfig
+from pipelines.data.spec import DataSpec
 
 
 @dataclasses.dataclass
@@ -83,7 +84,6 @@ def load_or_train(run) -> Judge | None:
 
 def check_compatible(judge: Judge, spec) -> None:
     """The judge must classify the generative data's classes, in its raw range."""
-    from pipelines.data.spec import DataSpec
 
     theirs = DataSpec.load(judge.run_dir / "spec.json")
     if tuple(theirs.class_names) != tuple(spec.class_names):

@@ -8,7 +8,7 @@ evaluates and exports models with their own training step (`models/adversarial.p
   rate is scaled by the model's `d_lr_scale`.
 - prepare_fit: denoising pairs `((noisy, clean), y)` built in tf.data, sample grids,
   and (GANs, AAE) the `val_fd` monitor that checkpoints and early stopping follow.
-- evaluate / export: `pipelines/generative_eval.py`, `pipelines/generative_export.py`.
+- evaluate / export: `evaluate.py`, `export.py` beside this module.
 """
 
 from __future__ import annotations
@@ -18,12 +18,20 @@ import math
 from typing import TYPE_CHECKING, Any
 
 import keras
-import tensorflow as tf
 
 from common.errors import UserError
+from models.adversarial import GenerativeModel
+from pipelines.data.arrays import split_arrays
 from pipelines.data.spec import DataSpec
 from pipelines.data.transforms import preprocess_layer
 from pipelines.tasks.base import TASKS, Task
+from pipelines.tasks.generative import callbacks as gcb
+from pipelines.tasks.generative import judge as generative_judge
+from pipelines.tasks.generative.callbacks import FrechetMonitor
+from pipelines.tasks.generative.corruption import corruption_fn
+from pipelines.tasks.generative.evaluate import evaluate_generative
+from pipelines.tasks.generative.export import export_generative
+from pipelines.tasks.generative.judge import check_compatible, load_or_train
 
 if TYPE_CHECKING:
     from pipelines.data.builder import DataBundle
@@ -45,7 +53,6 @@ def scaling_layers(spec: DataSpec, model_range: str) -> tuple[keras.layers.Layer
 
 def check_data(model, spec: DataSpec) -> None:
     """Fail before training when the data cannot be what the model generates."""
-    from models.adversarial import GenerativeModel
 
     if not isinstance(model, GenerativeModel):
         raise UserError(f"model {model.name!r} is not a generative model (no training step)")
@@ -126,29 +133,8 @@ def compile_model(model, optimizer, spec: DataSpec) -> None:
     )
 
 
-def corruption_fn(corruption: dict[str, Any], input_range: tuple[float, float], seed: int):
-    """Batch (x, y) -> ((x_corrupted, x), y), in the raw range (Vincent et al. 2008)."""
-    lo, hi = input_range
-    kind, level = corruption["kind"], float(corruption["level"])
-    generator = tf.random.Generator.from_seed(seed)
-
-    def corrupt(x, y):
-        if kind == "masking":
-            keep = generator.uniform(tf.shape(x)) >= level
-            noisy = tf.where(keep, x, tf.cast(lo, x.dtype))
-        else:
-            noisy = x + generator.normal(tf.shape(x)) * (level * (hi - lo))
-            noisy = tf.clip_by_value(noisy, lo, hi)
-        return (noisy, x), y
-
-    return corrupt
-
-
 def prepare_fit(run: Run) -> tuple[DataBundle, list]:
     """The datasets `fit` sees and the callbacks it adds (see the module doc)."""
-    from pipelines.data.arrays import split_arrays
-    from pipelines.tasks.generative import callbacks as gcb
-    from pipelines.tasks.generative import judge as generative_judge
 
     model, bundle, cfg = run.model, run.bundle, run.cfg
     settings = generative_judge.settings(cfg)
@@ -175,9 +161,6 @@ def prepare_fit(run: Run) -> tuple[DataBundle, list]:
 
 
 def _fd_monitor(run: Run, settings) -> Any:
-    from pipelines.data.arrays import split_arrays
-    from pipelines.tasks.generative.callbacks import FrechetMonitor
-    from pipelines.tasks.generative.judge import check_compatible, load_or_train
 
     cfg = run.cfg
     needs = cfg.train.checkpoint and not cfg.train.monitor
@@ -195,13 +178,11 @@ def _fd_monitor(run: Run, settings) -> Any:
 
 
 def _evaluate(run: Run) -> dict[str, Any]:
-    from pipelines.tasks.generative.evaluate import evaluate_generative
 
     return evaluate_generative(run)
 
 
 def _export(run: Run) -> list:
-    from pipelines.tasks.generative.export import export_generative
 
     return export_generative(run)
 

@@ -14,14 +14,10 @@ import keras
 
 from pipelines.data.spec import DataSpec
 from pipelines.data.text import Vocabulary
-from pipelines.tasks.base import (
-    TASKS,
-    Task,
-    _classifier_outputs,
-    _compile_classifier,
-    _evaluate_classifier,
-    with_preprocessing,
-)
+from pipelines.export.run_export import export_standard
+from pipelines.tasks.base import TASKS, Task, with_preprocessing
+from pipelines.tasks.classify import classifier_outputs, compile_classifier, evaluate_run
+from pipelines.tasks.sequence.serving import TextClassifier, export_text
 
 
 def is_text(spec: DataSpec) -> bool:
@@ -37,8 +33,6 @@ def assemble(core: keras.Model, spec: DataSpec) -> keras.Model:
 
 
 def export(run) -> list[Path]:
-    from pipelines.export.run_export import export_standard
-    from pipelines.tasks.sequence.serving import TextClassifier, export_text
 
     spec = run.bundle.spec
     if not is_text(spec):
@@ -47,7 +41,7 @@ def export(run) -> list[Path]:
     serving = TextClassifier(vocab, run.model, spec.extra["sequence_length"], name="classifier")
     samples = [str(s) for s in run.bundle.raw["test"].x[:16]]
     meta = {"vocabulary_size": len(vocab), "sequence_length": spec.extra["sequence_length"]}
-    return [export_text(run, serving, samples, outputs=_classifier_outputs, metadata=meta)]
+    return [export_text(run, serving, samples, outputs=classifier_outputs, metadata=meta)]
 
 
 TASKS.add(
@@ -55,9 +49,9 @@ TASKS.add(
     Task(
         name="sequence",
         assemble=assemble,
-        compile=_compile_classifier,
-        evaluate=_evaluate_classifier,
-        serving_outputs=_classifier_outputs,
+        compile=compile_classifier,
+        evaluate=evaluate_run,
+        serving_outputs=classifier_outputs,
         export=export,
         monitor="val_loss",
         mode="min",

@@ -22,6 +22,7 @@ from pipelines.data.text import Vocabulary
 from pipelines.tasks.base import TASKS, Task
 from pipelines.tasks.sequence.generate import generate_text
 from pipelines.tasks.sequence.metrics import MaskedTokenAccuracy
+from pipelines.tasks.sequence.serving import Generator, export_text
 
 
 def assemble(core: keras.Model, spec: DataSpec) -> keras.Model:
@@ -76,7 +77,6 @@ def evaluate(run) -> dict[str, Any]:
 
 
 def export(run) -> list[Path]:
-    from pipelines.tasks.sequence.serving import Generator, export_text
 
     seq = run.cfg.sequence or SequenceConfig()
     vocab = Vocabulary.from_dict(run.bundle.spec.extra["text"])

@@ -18,13 +18,10 @@ import numpy as np
 from common import report
 from pipelines.data.spec import DataSpec
 from pipelines.data.text import Vocabulary
-from pipelines.tasks.base import (
-    TASKS,
-    Task,
-    _classifier_outputs,
-    _compile_classifier,
-    _evaluate_classifier,
-)
+from pipelines.tasks.base import TASKS, Task
+from pipelines.tasks.classify import classifier_outputs, compile_classifier, evaluate_run
+from pipelines.tasks.sequence.plots import memory_hops
+from pipelines.tasks.sequence.serving import StoryQA, export_text
 
 
 def assemble(core: keras.Model, spec: DataSpec) -> keras.Model:
@@ -32,7 +29,7 @@ def assemble(core: keras.Model, spec: DataSpec) -> keras.Model:
 
 
 def evaluate(run) -> dict[str, Any]:
-    metrics = _evaluate_classifier(run)
+    metrics = evaluate_run(run)
     figure = hop_figure(run)
     if figure:  # appended to the evaluation section the classifier evaluation wrote
         path = run.run_dir / "sections" / f"{report.ORDER.index('evaluate'):02d}-evaluate.md"
@@ -44,7 +41,6 @@ def evaluate(run) -> dict[str, Any]:
 
 def hop_figure(run) -> str:
     """Each hop's attention over the sentences of the first test story (markdown)."""
-    from pipelines.tasks.sequence.plots import memory_hops
 
     hops = [layer for layer in run.model.layers if layer.name.endswith("_attention")]
     if not hops:
@@ -65,7 +61,6 @@ def hop_figure(run) -> str:
 
 
 def export(run) -> list[Path]:
-    from pipelines.tasks.sequence.serving import StoryQA, export_text
 
     spec = run.bundle.spec
     vocab = Vocabulary.from_dict(spec.extra["text"])
@@ -77,7 +72,7 @@ def export(run) -> list[Path]:
         + " " + str(question)
         for story, question in zip(test.x[:8], test.extras["question"][:8])
     ]
-    return [export_text(run, serving, samples, outputs=_classifier_outputs,
+    return [export_text(run, serving, samples, outputs=classifier_outputs,
                         metadata={"format": "story sentences, then the question"})]
 
 
@@ -86,9 +81,9 @@ TASKS.add(
     Task(
         name="qa",
         assemble=assemble,
-        compile=_compile_classifier,
+        compile=compile_classifier,
         evaluate=evaluate,
-        serving_outputs=_classifier_outputs,
+        serving_outputs=classifier_outputs,
         export=export,
         monitor="val_loss",
         mode="min",

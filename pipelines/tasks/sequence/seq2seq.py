@@ -21,6 +21,8 @@ from pipelines.data.spec import DataSpec
 from pipelines.data.text import UNK, Vocabulary
 from pipelines.tasks.base import TASKS, Task
 from pipelines.tasks.sequence.metrics import MaskedTokenAccuracy, corpus_bleu, exact_match
+from pipelines.tasks.sequence.plots import attention_heatmaps
+from pipelines.tasks.sequence.serving import Translator, export_text
 
 
 def assemble(core: keras.Model, spec: DataSpec) -> keras.Model:
@@ -106,7 +108,6 @@ def evaluate(run) -> dict[str, Any]:
 
 
 def _attention_figures(run, decoded: dict, source_vocab: Vocabulary) -> list[str]:
-    from pipelines.tasks.sequence.plots import attention_heatmaps
 
     if not decoded["attention"]:
         return []
@@ -122,7 +123,6 @@ def _attention_figures(run, decoded: dict, source_vocab: Vocabulary) -> list[str
 
 
 def export(run) -> list[Path]:
-    from pipelines.tasks.sequence.serving import Translator, export_text
 
     spec, seq = run.bundle.spec, settings(run.cfg)
     serving = Translator(

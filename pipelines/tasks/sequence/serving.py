@@ -23,6 +23,7 @@ from common import report
 from common.io import write_json
 from models.seq2seq_decode import decode
 from pipelines.data.text import END, START, Vocabulary
+from pipelines.export.saved_model import export_model, run_metadata
 from pipelines.tasks.sequence.generate import generate_ids, prompt_ids, start_id
 
 
@@ -150,7 +151,6 @@ def export_text(
     metadata: dict[str, Any] | None = None,
 ) -> Path:
     """Write `serving` (strings in) as a reload-checked SavedModel of the run."""
-    from pipelines.export.saved_model import export_model, run_metadata
 
     cfg = run.cfg
     samples_array = np.array([str(s) for s in samples])

@@ -23,6 +23,7 @@ from pipelines.data.spec import DataSpec
 from pipelines.data.text import Vocabulary
 from pipelines.data.text_sources import read_lines
 from pipelines.tasks.base import TASKS, Task
+from pipelines.tasks.sequence.serving import WordVectors, export_text
 
 
 def assemble(core: keras.Model, spec: DataSpec) -> keras.Model:
@@ -114,7 +115,6 @@ def evaluate(run) -> dict[str, Any]:
 
 
 def export(run) -> list[Path]:
-    from pipelines.tasks.sequence.serving import WordVectors, export_text
 
     seq = run.cfg.sequence or SequenceConfig()
     vocab = Vocabulary.from_dict(run.bundle.spec.extra["text"])

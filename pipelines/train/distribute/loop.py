@@ -27,6 +27,7 @@ import tensorflow as tf
 
 from common.errors import UserError
 from pipelines.config.experiment import TrainConfig
+from pipelines.train.distribute.multiworker import worker_callbacks
 
 
 def fit_function(model: keras.Model, cfg: TrainConfig) -> Callable[..., Any]:
@@ -59,7 +60,6 @@ def distributed_fit(
         # what fit does first; from the element spec, since drawing a batch would
         # advance the seeded shuffle and change every epoch's order
         model._symbolic_build(data_batch=x.element_spec)
-    from pipelines.train.distribute.multiworker import worker_callbacks
 
     steps = steps_per_epoch or _num_batches(x)
     cbs = keras.callbacks.CallbackList(

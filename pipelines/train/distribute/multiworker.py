@@ -64,7 +64,10 @@ def train_multi_worker(
 
 
 def train_as_worker(
-    cfg: ExperimentConfig, run_dir: Path | None, *, train_fn: Callable[[ExperimentConfig, Path], Any]
+    cfg: ExperimentConfig,
+    run_dir: Path | None,
+    *,
+    train_fn: Callable[[ExperimentConfig, Path], Any],
 ) -> Path:
     """Train as this process's TF_CONFIG task; return the folder it wrote (the run
     folder on the chief, a scratch copy, deleted at exit, on the others)."""

@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import keras
 import numpy as np
 
 from common import report
 from pipelines.data.builder import DataBundle
+from pipelines.data.spec import DataSpec
 from pipelines.report import plots
+from pipelines.tasks.base import TASKS, Task, with_preprocessing
+
+if TYPE_CHECKING:
+    from pipelines.run import Run
 
 
 def predict_split(
@@ -79,3 +84,36 @@ def evaluate_classifier(model: keras.Model, bundle: DataBundle, run_dir: Path) -
         ),
     )
     return metrics
+
+
+def compile_classifier(model: keras.Model, optimizer, spec: DataSpec) -> None:
+    if spec.label_mode == "onehot":
+        loss = keras.losses.CategoricalCrossentropy(from_logits=True)
+        metric = keras.metrics.CategoricalAccuracy(name="accuracy")
+    else:
+        loss = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
+        metric = keras.metrics.SparseCategoricalAccuracy(name="accuracy")
+    model.compile(optimizer=optimizer, loss=loss, metrics=[metric])
+
+
+def classifier_outputs(logits) -> dict[str, Any]:
+    probabilities = keras.ops.softmax(logits, axis=-1)
+    return {"probabilities": probabilities, "class_ids": keras.ops.argmax(probabilities, axis=-1)}
+
+
+def evaluate_run(run: Run) -> dict[str, Any]:
+    return evaluate_classifier(run.model, run.bundle, run.run_dir)
+
+
+TASKS.add(
+    "classify",
+    Task(
+        name="classify",
+        assemble=with_preprocessing,
+        compile=compile_classifier,
+        evaluate=evaluate_run,
+        serving_outputs=classifier_outputs,
+        monitor="val_loss",  # smoother than val_accuracy on small validation splits
+        mode="min",
+    ),
+)
