@@ -36,7 +36,7 @@ import numpy as np  # noqa: E402
 from keras import layers  # noqa: E402
 
 from common.machine import numerics  # noqa: E402
-from pipelines.config.experiment import DataConfig  # noqa: E402
+from pipelines.config.data import DataConfig  # noqa: E402
 from pipelines.data.builder import build, load_source  # noqa: E402
 
 RESULTS = Path(__file__).parent / "results" / "image_folder.json"

@@ -12,6 +12,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, model_validator
 
+from common.errors import UserError
+
 
 class Strict(BaseModel):
     """Base for every config section: unknown keys are errors, values are frozen."""
@@ -33,3 +35,12 @@ class Named(BaseModel):
     @property
     def params(self) -> dict[str, Any]:
         return dict(self.model_extra or {})
+
+
+def as_value_error(check, *args, **kwargs) -> None:
+    """Run a check that raises UserError inside a validator, as a ValueError, so
+    pydantic collects every problem of the recipe into one report."""
+    try:
+        check(*args, **kwargs)
+    except UserError as err:
+        raise ValueError(str(err)) from None

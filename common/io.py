@@ -9,6 +9,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 
 def atomic_write(path: Path, write: Callable[[Path], None]) -> Path:
     """Call `write(tmp_path)` then rename onto `path` (same folder, so atomic)."""
@@ -34,7 +36,6 @@ def write_json(path: Path, data: Any) -> Path:
 
 
 def _jsonable(value: Any) -> Any:
-    import numpy as np
 
     if isinstance(value, np.generic):
         return value.item()

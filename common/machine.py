@@ -36,6 +36,7 @@ def cpu() -> dict:
 
 def numerics() -> dict:
     """Everything above, plus TensorFlow's settings (imports TensorFlow)."""
+    # heavy: TensorFlow and Keras, only when the facts are asked for
     import keras
     import numpy
     import tensorflow as tf  # heavy: only the commands that train or measure call this

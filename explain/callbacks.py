@@ -62,6 +62,7 @@ def _as_images(maps: np.ndarray) -> np.ndarray:
 
 
 def _tf_explain_callback(method: str, images, target: int, log_dir: Path, steps: int):
+    # optional and heavy: tf-explain only when a recipe asks for explain.callbacks
     from tf_explain.callbacks.gradients_inputs import GradientsInputsCallback
     from tf_explain.callbacks.integrated_gradients import IntegratedGradientsCallback
     from tf_explain.callbacks.vanilla_gradients import VanillaGradientsCallback

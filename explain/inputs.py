@@ -7,6 +7,7 @@ import glob
 from pathlib import Path
 
 import numpy as np
+from PIL import Image, UnidentifiedImageError
 
 from common.errors import UserError
 
@@ -41,7 +42,6 @@ def load_image_files(
     Raises:
         UserError: unreadable file, or a size other than the model's without `resize`.
     """
-    from PIL import Image, UnidentifiedImageError
 
     if len(input_shape) != 3:
         raise UserError(f"the model takes inputs of shape {input_shape}, not images")

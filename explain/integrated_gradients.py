@@ -20,6 +20,7 @@ from typing import Any
 
 import numpy as np
 import tensorflow as tf
+from scipy.ndimage import gaussian_filter
 from tf_explain.core.integrated_gradients import IntegratedGradients
 
 from explain.adapter import Scorer, as_scorer
@@ -53,7 +54,6 @@ def baseline_for(
 
 
 def _blur(x: np.ndarray) -> np.ndarray:
-    from scipy.ndimage import gaussian_filter
 
     if x.ndim == 4:
         sigma = (0, max(x.shape[1], x.shape[2]) / 8, max(x.shape[1], x.shape[2]) / 8, 0)

@@ -21,6 +21,7 @@ from unittest import mock
 
 import keras
 import numpy as np
+import tensorflow as tf
 
 from common.errors import UserError
 from explain.adapter import as_scorer
@@ -35,6 +36,7 @@ SEGMENTATION_DEFAULTS = {
 
 
 def _segmenter(kind: str, params: dict[str, Any], seed: int):
+    # heavy: lime (and skimage) only when LIME runs
     from lime.wrappers.scikit_image import SegmentationAlgorithm
 
     if kind not in SEGMENTATIONS:
@@ -105,6 +107,7 @@ def lime_image(
 
 def _explain_image(image: np.ndarray, classify, label: int, seed: int, options: dict):
     """One image with a fresh, seeded explainer (so the same seed repeats)."""
+    # heavy: lime (and skimage) only when LIME runs
     from lime import lime_image as li
 
     explainer = li.LimeImageExplainer(random_state=seed)
@@ -135,6 +138,7 @@ def lime_tabular(
     Features are discretized into quartiles of `training_data` (lime's default), so
     a weight says how much "feature in this row's quartile" pushes the target class.
     """
+    # heavy: lime (and skimage) only when LIME runs
     from lime import lime_tabular as lt
 
     scorer = as_scorer(model, **kw)
@@ -172,7 +176,6 @@ def lime_tabular(
 def text_classifier(model: Any) -> Callable[[list[str]], np.ndarray]:
     """Probabilities for a list of strings, from a Keras model taking raw strings
     (logits or probabilities out) or any callable returning either."""
-    import tensorflow as tf
 
     def probabilities(texts: list[str]) -> np.ndarray:
         out = np.asarray(model(tf.constant(list(texts))), np.float64)
@@ -196,6 +199,7 @@ def lime_text(
     verbose: bool = False,
 ) -> list[list[tuple[str, float]]]:
     """(word, weight) pairs per text, highest |weight| first, for a string model."""
+    # heavy: lime (and skimage) only when LIME runs
     from lime import lime_text as lx
 
     texts = [str(t) for t in texts]

@@ -17,6 +17,7 @@ from typing import Any
 
 import keras
 import numpy as np
+from scipy.stats import spearmanr
 
 from common.errors import UserError
 from explain.adapter import as_scorer, unwrap
@@ -73,7 +74,6 @@ def randomized_copy(model: keras.Model, seed: int = 0) -> keras.Model:
 
 
 def spearman(a: np.ndarray, b: np.ndarray) -> float:
-    from scipy.stats import spearmanr
 
     rho = spearmanr(a.ravel(), b.ravel()).statistic
     return 0.0 if np.isnan(rho) else float(rho)

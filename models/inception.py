@@ -9,7 +9,7 @@ branch side by side and concatenate them; 1x1 "reduce" convolutions before the 3
 * `googlenet`, `googlenet_small`: the same networks with the paper's two auxiliary
   classifiers (after 4a and 4d: 5x5/3 average pool, 1x1 conv 128, fc 1024, dropout
   0.7). Their core has three outputs `[logits, aux1, aux2]`; the `classify_aux` task
-  (pipelines/deep_supervision.py) trains them with loss + 0.3 x each auxiliary loss and
+  (pipelines/tasks/deep_supervision.py) trains them with loss + 0.3 x each auxiliary loss and
   serves the main logits only, as in the paper.
 
 `width` scales every module. Inputs: the pipeline's normalization; logits out.

@@ -14,7 +14,7 @@ Modes: `feature_extraction` freezes the backbone; `fine_tune` trains its top
 frozen, which in Keras 3 also runs them in inference mode: calling the backbone with
 `training=False` inside a functional model is NOT enough in Keras 3, since `fit` passes
 `training=True` down and overrides it (keras-team/keras#20285). A second, slower
-fine-tuning phase is `train.finetune` (pipelines/transfer.py).
+fine-tuning phase is `train.finetune` (pipelines/tasks/transfer.py).
 
 Inputs: [0, 1] (the pipeline's `normalize: rescale`); keras.applications backbones get
 them as 0..255 through their own `preprocess_input`, grey images repeated to RGB.

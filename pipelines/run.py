@@ -23,7 +23,8 @@ from common import report
 from common.errors import UserError
 from common.io import save_weights, write_json, write_text
 from common.machine import numerics
-from pipelines.config.experiment import ExperimentConfig, dump_config, load_recipe
+from pipelines.config.experiment import ExperimentConfig
+from pipelines.config.load import dump_config, load_recipe
 from pipelines.data.builder import DataBundle, build
 from pipelines.export.run_export import export_standard
 from pipelines.report import metrics as run_metrics

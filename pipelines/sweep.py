@@ -13,7 +13,8 @@ from typing import Any
 from common import report
 from common.errors import UserError
 from common.io import write_json, write_text
-from pipelines.config.experiment import ExperimentConfig, dump_config
+from pipelines.config.experiment import ExperimentConfig
+from pipelines.config.load import dump_config
 from pipelines.report import plots
 from pipelines.run import Run, run_all
 from pipelines.run_dir import new_run_dir

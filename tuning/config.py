@@ -16,13 +16,8 @@ from typing import Any
 import pydantic
 
 from common.errors import UserError
-from pipelines.config.experiment import (
-    ExperimentConfig,
-    format_errors,
-    load_recipe,
-    set_path,
-    validate_config,
-)
+from pipelines.config.experiment import ExperimentConfig, format_errors, set_path, validate_config
+from pipelines.config.load import load_recipe
 from pipelines.config.tune import TuneConfig
 from tuning.spaces import SPACES, space_models
 

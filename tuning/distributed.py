@@ -28,6 +28,7 @@ ID, IP, PORT = "KERASTUNER_TUNER_ID", "KERASTUNER_ORACLE_IP", "KERASTUNER_ORACLE
 
 def role() -> str | None:
     """"chief", "worker", or None (no distributed search), from KerasTuner's variables."""
+    # KerasTuner internals, only in a distributed search
     from keras_tuner.src.distribute import utils as dist_utils
 
     try:
@@ -50,6 +51,7 @@ def serve(oracle, host: str, port: int):
     KerasTuner's own `oracle_chief.start_server` does the same but blocks, polling
     every 20 s for running trials; here the caller knows when its workers are done.
     """
+    # only the chief serves the oracle: grpc and KerasTuner internals
     import grpc
     from keras_tuner.src import protos
     from keras_tuner.src.distribute.oracle_chief import OracleServicer

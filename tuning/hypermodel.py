@@ -20,6 +20,7 @@ from typing import Any
 import keras
 import keras_tuner
 import numpy as np
+import psutil
 
 from pipelines.config.experiment import ExperimentConfig
 from pipelines.data.builder import DataBundle, build
@@ -148,7 +149,6 @@ class RecipeHyperModel(keras_tuner.HyperModel):
 
     def summarize(self, history: keras.callbacks.History, clock: TrialClock) -> dict[str, float]:
         """The best epoch's metrics (by the objective) plus the trial's costs."""
-        import psutil
 
         logs = history.history
         values = np.asarray(logs.get(self.tune.objective, [math.nan]), dtype=float)

@@ -13,13 +13,17 @@ import dataclasses
 import hashlib
 import json
 import shutil
+import sys
 from pathlib import Path
 from typing import Any
+
+import keras_tuner
 
 from common import report
 from common.errors import UserError
 from common.io import write_json, write_text
-from pipelines.config.experiment import ExperimentConfig, dump_config
+from pipelines.config.experiment import ExperimentConfig
+from pipelines.config.load import dump_config
 from tuning import distributed, results, summary
 from tuning.tuners import PROJECT, make_tuner
 
@@ -95,7 +99,6 @@ def run_search(
 
 def _verbosity(cfg: ExperimentConfig) -> tuple[int, int]:
     """(fit verbosity inside trials, KerasTuner's trial display) from train.verbose."""
-    import sys
 
     setting = cfg.train.verbose
     if setting == "auto":
@@ -140,7 +143,6 @@ def write_outputs(
 
 def _sizes(hypermodel, oracle) -> dict[str, int]:
     """Split sizes of the data the trials used (the first trial's, else the default)."""
-    import keras_tuner
 
     trials = [oracle.trials[t] for t in oracle.start_order]
     hp = trials[0].hyperparameters if trials else keras_tuner.HyperParameters()

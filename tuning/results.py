@@ -17,7 +17,8 @@ import yaml
 
 from common import report
 from common.io import write_text
-from pipelines.config.experiment import ExperimentConfig, dump_config
+from pipelines.config.experiment import ExperimentConfig
+from pipelines.config.load import dump_config
 from tuning import plots
 from tuning.hypermodel import RecipeHyperModel
 from tuning.robust import ROBUST_METRIC, pareto_front

@@ -1,4 +1,4 @@
-"""`dlzoo explain` and `dlzoo attack` (added to the `dlzoo` group in pipelines/cli.py).
+"""`dlzoo explain` and `dlzoo attack` (added to the `dlzoo` group in pipelines/cli/main.py).
 
 Import-light: TensorFlow and the explain modules load inside the commands.
 """
@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import click
+import pydantic
 
 from common.errors import UserError
 
@@ -34,7 +35,6 @@ RESIZE = click.option("--resize", is_flag=True, help="Resize image files to the 
 
 def _config(cls, **values: Any):
     """A config section from CLI values; pydantic errors become one UserError."""
-    import pydantic
 
     try:
         return cls(**values)

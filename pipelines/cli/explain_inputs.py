@@ -9,7 +9,7 @@ from typing import Any
 
 from common.errors import UserError
 from explain.saved_model import SavedModelScorer
-from pipelines.config.experiment import load_recipe
+from pipelines.config.load import load_recipe
 from pipelines.data.arrays import split_arrays
 from pipelines.data.builder import build
 from pipelines.run import load_run

@@ -37,7 +37,7 @@ def prior_draws(prior: dict[str, Any], n: int, label: int | None, seed: int) -> 
 
 def draw(model_path: Path, n: int, label: int | None, seed: int) -> tuple[np.ndarray, dict]:
     """Raw-range images from the generator/decoder at `model_path`, and its metadata."""
-    import tensorflow as tf
+    import tensorflow as tf  # heavy: only when the command runs
 
     # heavy (TensorFlow): imported when the command runs, so --help answers at once
     from common.versions import resolve_version

@@ -22,7 +22,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # keep TF's C++ start-up cha
 
 def _load(recipe: str, overrides: tuple[str, ...]):
     # heavy (TensorFlow): imported when the command runs, so --help answers at once
-    from pipelines.config.experiment import load_recipe
+    from pipelines.config.load import load_recipe
 
     return load_recipe(recipe, overrides)
 

@@ -1,6 +1,6 @@
 """Options shared by the `dlzoo` commands that live in several packages.
 
-Kept apart from `pipelines.cli.main` so command modules (tuning/cli.py, ...) can use them
+Kept apart from `pipelines.cli.main` so command modules (pipelines/cli/tune.py, ...) can use them
 without importing the command group that imports them (`python -m pipelines.cli.main`
 would otherwise import itself twice, the second time half-initialised).
 """

@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 
 from common.errors import UserError
-from pipelines.config.experiment import load_recipe
+from pipelines.config.load import load_recipe
 from pipelines.run import train_in_process
 from pipelines.train.distribute.multiworker import train_as_worker
 

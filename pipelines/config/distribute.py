@@ -1,9 +1,9 @@
 """Recipe sections for distributed training: `train.strategy`, `train.mixed_precision`,
 `train.lr_scaling`.
 
-Kept free of TensorFlow (pipelines/config.py imports it while loading a recipe);
-the runtime side is `pipelines/distribute.py`, `pipelines/precision.py`,
-`pipelines/multiworker.py`.
+Kept free of TensorFlow (pipelines/config/experiment.py imports it while loading a recipe);
+the runtime side is `pipelines/train/distribute/strategy.py`, `pipelines/train/precision.py`,
+`pipelines/train/distribute/multiworker.py`.
 
     train:
       strategy: mirrored                       # default | mirrored | multi_worker | tpu

@@ -26,7 +26,7 @@ from pipelines.stages.claim_expr import ClaimError, parse
 
 class ClaimConfig(Strict):
     text: str = Field(description="the claim, in words, as the report states it")
-    check: str = Field(description="expression over the metrics (pipelines/claim_expr.py)")
+    check: str = Field(description="expression over the metrics (pipelines/stages/claim_expr.py)")
 
     @field_validator("check")
     @classmethod

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from typing import Literal
 
 import keras
+import tensorflow as tf
 
 from common.registry import Registry
 
@@ -116,7 +117,6 @@ def contrast(*, factor: float = 0.2, input_range, seed, num_classes, input_shape
 @_register("crop")
 def crop(*, padding: int = 4, input_range, seed, num_classes, input_shape) -> Augmentation:
     """Pad by `padding` pixels, then crop back to size at a random place (CIFAR style)."""
-    import tensorflow as tf
 
     layer = keras.layers.RandomCrop(input_shape[0], input_shape[1], seed=seed)
 

@@ -13,7 +13,7 @@ import tensorflow as tf
 
 from common.errors import UserError
 from common.registry import validate_params
-from pipelines.config.experiment import DataConfig
+from pipelines.config.data import DataConfig
 from pipelines.data.augment import AUGMENTATIONS, Augmentation, uses_soft_labels
 from pipelines.data.augment import INJECTED as AUG_INJECTED
 from pipelines.data.bundle import DataBundle

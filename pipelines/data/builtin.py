@@ -13,7 +13,7 @@ from pipelines.data.source import SourceData, Split, register_source
 @register_source("digits")
 def digits(*, data_dir=None, skip_corrupt=False) -> SourceData:
     """scikit-learn's 1,797 handwritten digits, 8x8 grey, values 0..16."""
-    from sklearn.datasets import load_digits
+    from sklearn.datasets import load_digits  # heavy: only when the source is read
 
     bunch = load_digits()
     x = bunch.images.astype(np.uint8)[..., None]
@@ -96,7 +96,7 @@ def shapes(
     mask (0 background, 1 + shape id inside the object). The binary object masks are
     kept as `extras["mask"]` either way, for checking where explanations point.
     """
-    from skimage.draw import disk, polygon
+    from skimage.draw import disk, polygon  # heavy: only when the source is read
 
     rng = np.random.default_rng(seed)
     images = np.zeros((n, size, size, channels), np.float32)

@@ -234,7 +234,7 @@ def check_images(paths: np.ndarray) -> tuple[np.ndarray, set, list[tuple[str, st
         A mask of the good files, the set of their (height, width, channels), and
         `(path, reason)` for each file that failed.
     """
-    import tensorflow as tf
+    import tensorflow as tf  # heavy: listing sources (`dlzoo datasets`) needs no TF
 
     def shape_of(i, path):
         image = tf.io.decode_image(tf.io.read_file(path), expand_animations=False)
@@ -254,7 +254,7 @@ def check_images(paths: np.ndarray) -> tuple[np.ndarray, set, list[tuple[str, st
 
 def _decode_error(path: str) -> str:
     """Why TensorFlow cannot decode `path` (only called for the few files that fail)."""
-    import tensorflow as tf
+    import tensorflow as tf  # heavy: listing sources (`dlzoo datasets`) needs no TF
 
     try:
         tf.io.decode_image(tf.io.read_file(path), expand_animations=False)
@@ -264,7 +264,7 @@ def _decode_error(path: str) -> str:
 
 
 def _image_decoder(channels: int):
-    import tensorflow as tf
+    import tensorflow as tf  # heavy: listing sources (`dlzoo datasets`) needs no TF
 
     def decode(path):
         data = tf.io.read_file(path)

@@ -13,6 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
+from sklearn.model_selection import train_test_split
 
 from common.errors import UserError
 from pipelines.data.source import SourceData, Split
@@ -48,7 +49,6 @@ def carve(
     Raises:
         UserError: when a part would be empty or miss a class.
     """
-    from sklearn.model_selection import train_test_split
 
     n = len(split)
     n_classes = len(np.unique(split.y)) if stratify else 1

@@ -17,7 +17,7 @@ import numpy as np
 import tensorflow as tf
 
 from common.errors import UserError
-from pipelines.config.experiment import DataConfig
+from pipelines.config.data import DataConfig
 from pipelines.config.text import TextConfig
 from pipelines.data.bundle import DataBundle
 from pipelines.data.epochs import EpochOrder

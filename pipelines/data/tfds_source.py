@@ -21,7 +21,7 @@ def tfds(
 
     Example: `splits: {train: "train[:90%]", val: "train[90%:]", test: test}`.
     """
-    import tensorflow_datasets as tfds_lib
+    import tensorflow_datasets as tfds_lib  # heavy (seconds): only when tfds is read
 
     splits = splits or {"train": "train[:90%]", "val": "train[90%:]", "test": "test"}
     missing = {"train", "val", "test"} - set(splits)

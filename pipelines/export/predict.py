@@ -13,6 +13,8 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import tensorflow as tf
+from PIL import Image, UnidentifiedImageError
 
 from common.errors import UserError
 from common.versions import resolve_version
@@ -24,7 +26,6 @@ class ExportedModel:
     """A dlzoo SavedModel plus its metadata.json."""
 
     def __init__(self, path: Path) -> None:
-        import tensorflow as tf
 
         self.path = resolve_version(path)
         meta_file = self.path / "metadata.json"
@@ -66,7 +67,6 @@ class ExportedModel:
         return x.astype(self.input_dtype)
 
     def __call__(self, x: np.ndarray) -> dict[str, np.ndarray]:
-        import tensorflow as tf
 
         out = self._serve(inputs=tf.constant(self.check(x)))
         return {k: np.asarray(v) for k, v in out.items()}
@@ -74,7 +74,6 @@ class ExportedModel:
 
 def load_images(files: list[Path], channels: int) -> np.ndarray:
     """Decode image files to one uint8 batch (resized to the first image's size)."""
-    from PIL import Image, UnidentifiedImageError
 
     images = []
     size = None
@@ -149,7 +148,7 @@ def predict_texts(model: ExportedModel, texts: list[str]) -> list[dict[str, Any]
 
 
 def _rows(out: dict[str, np.ndarray], names: list[str], labels: list[str]) -> list[dict]:
-    if "mask" in out:  # segmentation models: one row per image (pipelines/segment.py)
+    if "mask" in out:  # segmentation models: one row per image (pipelines/tasks/segment.py)
 
         return mask_rows(out, names, labels)
     probs = out["probabilities"]

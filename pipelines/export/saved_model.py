@@ -10,6 +10,7 @@ never leaves half a model under `saved_models/`.
 
 from __future__ import annotations
 
+import importlib.metadata as md
 import os
 import platform
 import shutil
@@ -159,7 +160,6 @@ def check_in_fresh_process(
 
 
 def library_versions() -> dict[str, str]:
-    import importlib.metadata as md
 
     out = {"python": platform.python_version()}
     for name in ("tensorflow", "keras", "numpy", "dlzoo"):

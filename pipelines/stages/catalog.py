@@ -3,8 +3,9 @@ registers them all (`pipelines.run` does). One line per module.
 """
 
 import pipelines.stages.activation_stats  # noqa: F401  (activations)
+import pipelines.stages.attack  # noqa: F401  (attack)
 import pipelines.stages.cam  # noqa: F401  (cam)
 import pipelines.stages.claims  # noqa: F401  (claim)
-import pipelines.stages.explain  # noqa: F401  (explain and attack)
+import pipelines.stages.explain  # noqa: F401  (explain)
 import pipelines.stages.published  # noqa: F401  (published numbers side by side)
 import pipelines.stages.text_data  # noqa: F401  (text data report section)

@@ -17,7 +17,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from pipelines.config.experiment import ExperimentConfig, dump_config
+from pipelines.config.experiment import ExperimentConfig
+from pipelines.config.load import dump_config
 
 if TYPE_CHECKING:
     from pipelines.run import Run

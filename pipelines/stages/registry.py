@@ -1,7 +1,7 @@
 """The stages `dlzoo run` does after training and evaluation, registered by name.
 
 Each stage module registers itself (`STAGES.add(...)`) and is listed in
-`pipelines/catalog.py`; the orchestrator runs those whose `applies(cfg)` holds, by
+`pipelines/stages/catalog.py`; the orchestrator runs those whose `applies(cfg)` holds, by
 increasing `order`, and records the metrics each returns.
 """
 

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 import keras
 import numpy as np
+from sklearn.metrics import confusion_matrix, precision_recall_fscore_support
 
 from common import report
 from pipelines.data.builder import DataBundle
@@ -35,7 +36,6 @@ def predict_split(
 def classification_metrics(
     y_true: np.ndarray, y_pred: np.ndarray, class_names: list[str]
 ) -> dict[str, Any]:
-    from sklearn.metrics import confusion_matrix, precision_recall_fscore_support
 
     labels = list(range(len(class_names)))
     p, r, f, support = precision_recall_fscore_support(

@@ -23,7 +23,8 @@ from common.errors import UserError
 from common.io import save_weights
 from models.introspect import find_sub_model
 from models.transfer import cut, set_trainable
-from pipelines.config.experiment import ExperimentConfig, load_recipe
+from pipelines.config.experiment import ExperimentConfig
+from pipelines.config.load import load_recipe
 from pipelines.data.spec import DataSpec
 from pipelines.stages.nested import config_digest
 from pipelines.train.callbacks import NanGuard

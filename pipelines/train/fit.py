@@ -15,7 +15,8 @@ from typing import Any
 import keras
 
 from common.errors import UserError
-from pipelines.config.experiment import ExperimentConfig, TrainConfig
+from pipelines.config.experiment import ExperimentConfig
+from pipelines.config.train import TrainConfig
 from pipelines.data.builder import DataBundle
 from pipelines.data.epochs import EpochSeeds
 from pipelines.tasks.base import Task
@@ -78,7 +79,7 @@ def fit(
         UserError: the loss became NaN/inf (the last good weights are kept).
     """
     guard = NanGuard(run_dir / "checkpoints" / "last_good.weights.h5")
-    fit_function(model, cfg.train)(  # model.fit, or the multi-worker loop (pipelines/loop.py)
+    fit_function(model, cfg.train)(  # model.fit, or the multi-worker loop (distribute/loop.py)
         bundle.train,
         validation_data=bundle.val,
         shuffle=False,  # the tf.data pipeline shuffles (seeded)

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from common.errors import UserError
-from pipelines.config.experiment import DataConfig
+from pipelines.config.data import DataConfig
 from pipelines.data.builder import build
 from pipelines.data.source import Split
 from pipelines.data.splits import carve

@@ -9,7 +9,8 @@ import pytest
 import yaml
 
 from common.errors import UserError
-from pipelines.config.experiment import load_recipe, validate_config
+from pipelines.config.experiment import validate_config
+from pipelines.config.load import load_recipe
 from tests.conftest import small_recipe
 
 RECIPES = sorted(Path(__file__).resolve().parents[2].joinpath("recipes").glob("*.yaml"))

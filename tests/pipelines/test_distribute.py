@@ -16,7 +16,8 @@ import tensorflow as tf
 from common.errors import UserError
 from pipelines import run as pipeline
 from pipelines.cli.distribute_options import strategy_overrides
-from pipelines.config.experiment import dump_config, validate_config
+from pipelines.config.experiment import validate_config
+from pipelines.config.load import dump_config
 from pipelines.train.distribute.strategy import (
     auto_shard_policy,
     check_global_batch,
@@ -52,7 +53,7 @@ def test_bad_strategy_sections_name_the_key(make_config, strategy, message):
 
 
 def test_cli_flags_become_overrides(tmp_path):
-    from pipelines.config.experiment import load_recipe
+    from pipelines.config.load import load_recipe
 
     assert strategy_overrides(None, None) == ()
     recipe = tmp_path / "r.yaml"

@@ -11,7 +11,7 @@ import pytest
 from PIL import Image
 
 from common.errors import UserError
-from pipelines.config.experiment import DataConfig
+from pipelines.config.data import DataConfig
 from pipelines.data.builder import build, load_source
 
 

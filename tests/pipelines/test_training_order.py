@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from pipelines.config.experiment import DataConfig
+from pipelines.config.data import DataConfig
 from pipelines.data.builder import build
 from tests.conftest import learned
 

@@ -14,7 +14,7 @@ from tests.conftest import small_recipe
 @pytest.fixture
 def tune_recipe(tmp_path):
     """`tune_recipe(tune={...}, **sections)` -> (validated config, recipe file path)."""
-    from pipelines.config.experiment import load_recipe
+    from pipelines.config.load import load_recipe
 
     def make(tune: dict[str, Any], **sections: Any):
         raw = small_recipe(tmp_path, tune=tune, **sections)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import csv
 
-from pipelines.config.experiment import load_recipe
+from pipelines.config.load import load_recipe
 from tuning.robust import pareto_front
 
 

@@ -7,7 +7,7 @@ import csv
 
 import pytest
 
-from pipelines.config.experiment import load_recipe
+from pipelines.config.load import load_recipe
 
 TUNE = {
     "params": {

@@ -1,5 +1,5 @@
 """Test-split evaluation of generative runs: numbers for metrics.json, figures and the
-report section (text in `pipelines/generative_report.py`).
+report section (text in `pipelines/tasks/generative/report.py`).
 
 - Every model: its own losses on the test split (`test_<tracker>`).
 - Models with an encoder (autoencoders, VAE, AAE): test reconstruction MSE in [0, 1]
@@ -15,6 +15,7 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
+from sklearn.decomposition import PCA
 
 from common import report
 from pipelines.data.arrays import split_arrays
@@ -62,7 +63,6 @@ def _mse(a: np.ndarray, b: np.ndarray) -> float:
 
 
 def _reconstruction(run) -> tuple[dict[str, Any], str]:
-    from sklearn.decomposition import PCA
 
     model, spec = run.model, run.bundle.spec
     unit = lambda a: gs.to_unit(a, spec.input_range)  # noqa: E731

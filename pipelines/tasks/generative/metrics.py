@@ -19,6 +19,7 @@ import math
 
 import numpy as np
 from scipy.special import logsumexp
+from sklearn.decomposition import PCA
 
 DEFAULT_SIGMAS = tuple(float(s) for s in np.geomspace(0.05, 0.5, 12))
 
@@ -121,7 +122,6 @@ def parzen_protocol(
 
 def pca_reconstruction_mse(train: np.ndarray, test: np.ndarray, n_components: int) -> float:
     """Test mean squared error of PCA fitted on `train` with `n_components` axes."""
-    from sklearn.decomposition import PCA
 
     train = np.asarray(train, np.float64).reshape(len(train), -1)
     test = np.asarray(test, np.float64).reshape(len(test), -1)
@@ -139,6 +139,5 @@ def pca_2d(codes: np.ndarray) -> tuple[np.ndarray, str]:
         return codes, "the 2-D code itself"
     if codes.shape[1] == 1:
         return np.concatenate([codes, np.zeros_like(codes)], 1), "the 1-D code"
-    from sklearn.decomposition import PCA
 
     return PCA(n_components=2).fit_transform(codes), "first two principal components of the code"

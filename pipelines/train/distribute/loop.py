@@ -26,7 +26,7 @@ import keras
 import tensorflow as tf
 
 from common.errors import UserError
-from pipelines.config.experiment import TrainConfig
+from pipelines.config.train import TrainConfig
 from pipelines.train.distribute.multiworker import worker_callbacks
 
 

@@ -35,7 +35,8 @@ import tensorflow as tf
 
 from common.errors import UserError
 from common.io import save_weights, write_json, write_text
-from pipelines.config.experiment import ExperimentConfig, dump_config
+from pipelines.config.experiment import ExperimentConfig
+from pipelines.config.load import dump_config
 from pipelines.train.distribute.strategy import is_chief, read_tf_config
 
 

@@ -5,7 +5,7 @@
   machine without GPUs, the CPU split into N logical devices (`logical_cpus`).
 - `multi_worker`: `MultiWorkerMirroredStrategy`; the cluster comes from TF_CONFIG
   (checked here, so a malformed one is one clear error), or from
-  `dlzoo train --workers N`, which launches N local workers (pipelines/multiworker.py).
+  `dlzoo train --workers N`, which launches N local workers (multiworker.py here).
 - `tpu`: `TPUStrategy` through `TPUClusterResolver`.
 
 Logical CPUs and collective ops can only be configured before TensorFlow initialises
@@ -26,7 +26,7 @@ import tensorflow as tf
 
 from common.errors import UserError
 from pipelines.config.distribute import STRATEGY_NAMES, StrategyConfig
-from pipelines.config.experiment import TrainConfig
+from pipelines.config.train import TrainConfig
 
 STRATEGIES = STRATEGY_NAMES
 

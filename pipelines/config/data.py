@@ -1,0 +1,84 @@
+"""The `data:` section: which source, how it is split, resized, normalized, augmented,
+batched and shuffled (pipelines/data builds it)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import Field, field_validator, model_validator
+
+from common.config import Strict, as_value_error
+from common.registry import validate_params
+from pipelines.config.text import TextConfig
+from pipelines.data.augment import AUGMENTATIONS
+from pipelines.data.augment import INJECTED as AUG_INJECTED
+from pipelines.data.sources import INJECTED, SOURCES
+
+
+class DataConfig(Strict):
+    source: str = Field(description="data source name; `dlzoo datasets` lists them")
+    params: dict[str, Any] = Field(default_factory=dict, description="source options")
+    data_dir: str | None = Field(
+        None,
+        description="where file sources are looked up; "
+        "default $DLZOO_DATA_DIR, then the working directory",
+    )
+    image_size: tuple[int, int] | None = None
+    color_mode: Literal["keep", "grayscale", "rgb"] = "keep"
+    val_fraction: float = Field(0.1, gt=0, lt=1)
+    test_fraction: float = Field(0.2, gt=0, lt=1)
+    classes: list[int] | None = Field(None, description="keep only these class ids")
+    per_class: int | None = Field(None, gt=0, description="training examples per class")
+    normalize: Literal["rescale", "standardize", "tanh", "none"] = "rescale"
+    augment: dict[str, dict[str, Any]] = Field(default_factory=dict)
+    batch_size: int = Field(32, gt=0)
+    shuffle_buffer: int = Field(10_000, gt=0)
+    cache: bool = True
+    deterministic: bool = True
+    skip_corrupt: bool = False
+    train_on_val: bool = Field(
+        False,
+        description="fold the validation split into training (the refit after a "
+        "search); val metrics are then no longer held out",
+    )
+    text: TextConfig | None = Field(None, description="text vectorization (text sources)")
+
+    @field_validator("source")
+    @classmethod
+    def _known_source(cls, name: str) -> str:
+
+        as_value_error(SOURCES.get, name)
+        return name
+
+    @field_validator("augment")
+    @classmethod
+    def _known_augmentations(cls, augment: dict[str, dict[str, Any]]) -> dict:
+
+        for name in augment:
+            as_value_error(AUGMENTATIONS.get, name)
+        return augment
+
+    @model_validator(mode="after")
+    def _check_params(self) -> DataConfig:
+
+        as_value_error(
+            validate_params,
+            SOURCES.get(self.source).fn,
+            self.params,
+            where="data.params",
+            skip=INJECTED,
+        )
+        for name, params in self.augment.items():
+            as_value_error(
+                validate_params,
+                AUGMENTATIONS.get(name),
+                params or {},
+                where=f"data.augment.{name}",
+                skip=AUG_INJECTED,
+            )
+        return self
+
+    def resolved_data_dir(self) -> Path:
+        return Path(self.data_dir or os.environ.get("DLZOO_DATA_DIR") or ".")
