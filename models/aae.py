@@ -32,6 +32,17 @@ from models.gan_nets import encoder_decoder, mlp_discriminator
 from models.registry import register_model
 
 
+def mixture_codes(z, component, *, components: int, radius: float, spread: float):
+    """Standard normal draws `z` (n, latent_dim) moved onto the mixture prior: component
+    k is centred at radius * (cos, sin)(2 pi k / components) in the first two
+    dimensions, with std `spread` (Makhzani et al. 2015, Fig. 4). Also what
+    `dlzoo generate` draws from an exported decoder's recorded prior."""
+    angle = ops.cast(component, "float32") * (2.0 * math.pi / components)
+    centers = radius * ops.stack([ops.cos(angle), ops.sin(angle)], axis=-1)
+    centers = ops.pad(centers, [[0, 0], [0, ops.shape(z)[-1] - 2]])
+    return centers + spread * ops.cast(z, "float32")
+
+
 class AAE(AdversarialModel):
     """Encoder, decoder, code discriminator; optimizers `ae_`, `d_`, `g_optimizer`."""
 
@@ -85,11 +96,9 @@ class AAE(AdversarialModel):
             return z
         if labels is None:
             labels = self.sample_labels(n, seed=None if seed is None else seed + 1)
-        k = ops.cast(labels, "int32")
-        angle = ops.cast(k, "float32") * (2.0 * math.pi / self.components)
-        centers = self.radius * ops.stack([ops.cos(angle), ops.sin(angle)], axis=-1)
-        centers = ops.pad(centers, [[0, 0], [0, self.latent_dim - 2]])
-        return centers + self.spread * z
+        return mixture_codes(
+            z, labels, components=self.components, radius=self.radius, spread=self.spread
+        )
 
     def generate_from(self, noise, labels=None, training: bool = False) -> Any:
         return self.decoder(noise, training=training)

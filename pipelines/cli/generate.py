@@ -26,13 +26,14 @@ def prior_draws(prior: dict[str, Any], n: int, label: int | None, seed: int) -> 
     z = rng.standard_normal((n, prior["latent_dim"])).astype(np.float32)
     if prior["kind"] != "mixture":
         return z
+    from models.aae import mixture_codes  # heavy (Keras), as the command itself
+
     k = rng.integers(0, prior["components"], n)
     if label is not None and prior.get("label_selects_component"):
         k = np.full(n, label)
-    angle = k * 2.0 * math.pi / prior["components"]
-    centers = np.zeros_like(z)
-    centers[:, 0], centers[:, 1] = np.cos(angle), np.sin(angle)
-    return (prior["radius"] * centers + prior["spread"] * z).astype(np.float32)
+    codes = mixture_codes(z, k, components=prior["components"], radius=prior["radius"],
+                          spread=prior["spread"])
+    return np.asarray(codes, np.float32)
 
 
 def draw(model_path: Path, n: int, label: int | None, seed: int) -> tuple[np.ndarray, dict]:

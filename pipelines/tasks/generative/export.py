@@ -21,9 +21,9 @@ import numpy as np
 import tensorflow as tf
 
 from common import report
-from common.io import write_json
 from pipelines.data.arrays import split_arrays
 from pipelines.export.saved_model import export_model, run_metadata
+from pipelines.report.metrics import record
 from pipelines.tasks.generative import sampling as gs
 
 PROBE = 16  # examples in the reload check
@@ -103,8 +103,7 @@ def export_generative(run) -> list[Path]:
             tolerance=cfg.export.tolerance,
             metadata=_metadata(run, role),
         )
-    run.metrics["export_paths"] = {k: str(v) for k, v in paths.items()}
-    write_json(run.run_dir / "metrics.json", run.metrics)
+    record(run, {"export_paths": {k: str(v) for k, v in paths.items()}})
     report.section(run.run_dir, "export", _markdown(paths, cfg.export.tolerance, spec))
     return list(paths.values())
 

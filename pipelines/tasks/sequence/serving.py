@@ -20,10 +20,10 @@ import numpy as np
 import tensorflow as tf
 
 from common import report
-from common.io import write_json
 from models.seq2seq_decode import decode
 from pipelines.data.text import END, START, Vocabulary
 from pipelines.export.saved_model import export_model, run_metadata
+from pipelines.report.metrics import record
 from pipelines.tasks.sequence.generate import generate_ids, prompt_ids, start_id
 
 
@@ -169,8 +169,7 @@ def export_text(
             "text": {"input": "one string per example", **(metadata or {})},
         },
     )
-    run.metrics["export_path"] = str(path)
-    write_json(run.run_dir / "metrics.json", run.metrics)
+    record(run, {"export_path": str(path)})
     report.section(
         run.run_dir,
         "export",
