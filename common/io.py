@@ -11,6 +11,41 @@ from typing import Any
 
 import numpy as np
 
+from common.errors import UserError
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+FILE_MODE = 0o666 & ~_umask()  # what open() would give a new file
+
+
+def check_writable(folder: Path, what: str) -> Path:
+    """Create `folder` if needed and prove a file can be written in it, before any
+    work whose results would land there.
+
+    Raises:
+        UserError: naming `what` (the config key) when the folder is a file, or cannot
+            be created or written.
+    """
+    folder = Path(folder)
+    try:
+        if folder.exists() and not folder.is_dir():
+            raise NotADirectoryError(f"{folder} is a file")
+        folder.mkdir(parents=True, exist_ok=True)
+        fd, probe = tempfile.mkstemp(dir=folder, prefix=".write-check-")
+        os.close(fd)
+        os.remove(probe)
+    except OSError as err:
+        reason = err.strerror or str(err)
+        raise UserError(
+            f"{what}: cannot write into {folder} ({reason}); choose a folder you can write"
+        ) from None
+    return folder
+
 
 def atomic_write(path: Path, write: Callable[[Path], None]) -> Path:
     """Call `write(tmp_path)` then rename onto `path` (same folder, so atomic)."""
@@ -18,6 +53,7 @@ def atomic_write(path: Path, write: Callable[[Path], None]) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=path.suffix)
     os.close(fd)
+    os.chmod(tmp, FILE_MODE)  # mkstemp makes 0600; others (a serving user) may read
     try:
         write(Path(tmp))
         os.replace(tmp, path)
@@ -36,7 +72,6 @@ def write_json(path: Path, data: Any) -> Path:
 
 
 def _jsonable(value: Any) -> Any:
-
     if isinstance(value, np.generic):
         return value.item()
     if isinstance(value, np.ndarray):

@@ -96,7 +96,6 @@ def as_scorer(
             model.input_range = tuple(map(float, input_range))
         return model
     if isinstance(model, (str, Path)) or type(model).__name__ == "ExportedModel":
-
         path = model.path if not isinstance(model, (str, Path)) else Path(model)
         return SavedModelScorer(path, input_range=input_range)
     if isinstance(model, keras.Model):

@@ -198,7 +198,6 @@ def _comparison(curves: dict[str, list[dict]], eps: float, metrics: dict) -> lis
 
 
 def _patch(scorer, patch_data, x, y, cfg, run_dir, seed, verbose, metrics) -> list[str]:
-
     pc = cfg.patch
     px, _ = patch_data
     patch = train_patch(

@@ -40,7 +40,6 @@ class AttributionCallback(keras.callbacks.Callback):
         self.scorer = None
 
     def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
-
         if self.scorer is None:  # one scorer, so its compiled functions are reused
             self.scorer = as_scorer(self.model, input_range=self.input_range)
         scorer = self.scorer
@@ -94,7 +93,6 @@ def explain_callbacks(run: Any) -> list[keras.callbacks.Callback]:
     if cfg is None or not cfg.callbacks:
         return []
     if len(run.bundle.spec.input_shape) != 3:
-
         raise UserError("explain.callbacks draw images: the data must be images")
     images, target = _first_class_images(run, cfg.callback_images)
     root = Path(run.run_dir) / "tensorboard" / "explain"

@@ -241,7 +241,6 @@ def _pointing(ctx: Context, maps, masks, rows, metrics: dict) -> list[str]:
 
 
 def _lime_stability(ctx: Context, targets: np.ndarray, metrics: dict) -> list[str]:
-
     lc = ctx.cfg.lime
     seeds = [ctx.seed + i for i in range(lc.stability_seeds)]
     if not ctx.scorer.is_image:
@@ -270,7 +269,6 @@ def _lime_stability(ctx: Context, targets: np.ndarray, metrics: dict) -> list[st
 
 
 def _tabular_stability(ctx: Context, targets: np.ndarray, seeds: list[int], metrics) -> list[str]:
-
     lc = ctx.cfg.lime
     s = tabular_stability(
         ctx.scorer,

@@ -48,7 +48,6 @@ def grad_cam(
     scorer = as_scorer(model, **kw)
     x = scorer.check_inputs(inputs)
     if not scorer.is_image:
-
         raise UserError(f"Grad-CAM needs image inputs; {scorer.name} takes {scorer.input_shape}")
     name = scorer.resolve_layer(layer)
     targets = scorer.targets(x, target)

@@ -54,7 +54,6 @@ def baseline_for(
 
 
 def _blur(x: np.ndarray) -> np.ndarray:
-
     if x.ndim == 4:
         sigma = (0, max(x.shape[1], x.shape[2]) / 8, max(x.shape[1], x.shape[2]) / 8, 0)
     else:

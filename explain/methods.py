@@ -49,25 +49,19 @@ def attribute(
     cfg = cfg or ExplainConfig()
     scorer = as_scorer(model)
     if method == "gradients":
-
         return vanilla_gradients(scorer, x, target=target)
     if method == "gradxinput":
-
         return gradient_x_input(scorer, x, target=target)
     if method == "smoothgrad":
-
         sg = cfg.smoothgrad
         return smoothgrad(scorer, x, target=target, samples=sg.samples, noise=sg.noise, seed=seed)
     if method == "ig":
-
         return integrated_gradients(
             scorer, x, target=target, steps=cfg.ig.steps, baseline=cfg.ig.baseline, seed=seed
         )
     if method == "gradcam":
-
         return grad_cam(scorer, x, target=target, layer=cfg.layer)
     if method == "occlusion":
-
         oc = cfg.occlusion
         return occlusion(scorer, x, target=target, patch=oc.patch, stride=oc.stride, fill=oc.fill)
     return _lime(scorer, x, target, cfg, seed, verbose, training_data, feature_names)
@@ -76,7 +70,6 @@ def attribute(
 def _lime(scorer, x, target, cfg, seed, verbose, training_data, feature_names) -> np.ndarray:
     lc = cfg.lime
     if scorer.is_image:
-
         return lime_image(
             scorer,
             x,

@@ -74,7 +74,6 @@ def randomized_copy(model: keras.Model, seed: int = 0) -> keras.Model:
 
 
 def spearman(a: np.ndarray, b: np.ndarray) -> float:
-
     rho = spearmanr(a.ravel(), b.ravel()).statistic
     return 0.0 if np.isnan(rho) else float(rho)
 

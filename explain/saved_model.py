@@ -133,10 +133,16 @@ def _inner_graph(serve):
 def _graph_names(graph) -> dict:
     """Tensor names the scorer feeds and fetches in the serving graph."""
     placeholder = graph.inputs[0]
+    # The exporter checks the inputs first (their checks gate an Identity of them):
+    # the cast may read the placeholder through such Identity ops.
+    same = {placeholder.name}
+    for op in graph.get_operations():
+        if op.type == "Identity" and op.inputs and op.inputs[0].name in same:
+            same.add(op.outputs[0].name)
     casts = [
         op
         for op in graph.get_operations()
-        if op.type == "Cast" and op.inputs and op.inputs[0] is placeholder
+        if op.type == "Cast" and op.inputs and op.inputs[0].name in same
     ]
     if placeholder.dtype.is_floating and not casts:
         cast = placeholder.name

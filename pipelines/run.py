@@ -21,7 +21,7 @@ import keras
 import pipelines.stages.catalog  # noqa: F401  (registers every stage, explicitly listed)
 from common import report
 from common.errors import UserError
-from common.io import save_weights, write_json, write_text
+from common.io import check_writable, save_weights, write_json, write_text
 from common.machine import numerics
 from pipelines.config.experiment import ExperimentConfig
 from pipelines.config.load import dump_config, load_recipe
@@ -29,7 +29,7 @@ from pipelines.data.builder import DataBundle, build
 from pipelines.export.run_export import export_standard
 from pipelines.report import metrics as run_metrics
 from pipelines.report.summary import overview_markdown, train_markdown
-from pipelines.run_dir import new_run_dir
+from pipelines.run_dir import FINISHED, MAY_CHANGE, changed_keys, new_run_dir, run_state
 from pipelines.stages.nested import DONE, config_digest, nested_run
 from pipelines.stages.registry import STAGES
 from pipelines.tasks.assemble import build_model
@@ -42,7 +42,8 @@ from pipelines.train.distribute.strategy import (
     single_device,
     strategy_from_config,
 )
-from pipelines.train.fit import fit, read_history
+from pipelines.train.fit import fit
+from pipelines.train.history import read_history
 
 
 @dataclasses.dataclass
@@ -87,8 +88,10 @@ def prepare(cfg: ExperimentConfig, run_dir: Path, *, distributed: bool = True) -
     return Run(cfg, run_dir, bundle, model, task)
 
 
-def train(cfg: ExperimentConfig, run_dir: Path | None = None) -> Run:
-    """Train `cfg` into `run_dir` (a new folder unless resuming one)."""
+def train(cfg: ExperimentConfig, run_dir: Path | None = None, *, overwrite: bool = False) -> Run:
+    """Train `cfg` into `run_dir`: a new folder, or one to resume (see `open_run_dir`)."""
+    if run_dir is not None:
+        open_run_dir(cfg, Path(run_dir), overwrite=overwrite)
     if cfg.train.strategy.name == "multi_worker":  # N processes (train/distribute)
         return train_multi_worker(
             cfg, run_dir, train_fn=train_in_process, load_fn=load_run, new_dir_fn=new_run_dir
@@ -96,11 +99,44 @@ def train(cfg: ExperimentConfig, run_dir: Path | None = None) -> Run:
     return train_in_process(cfg, run_dir)
 
 
+def open_run_dir(cfg: ExperimentConfig, run_dir: Path, *, overwrite: bool = False) -> None:
+    """Check a given run folder before anything trains into it.
+
+    A finished run is refused (its weights would be overwritten) unless `overwrite`,
+    which empties the folder; an interrupted one resumes only with the same recipe
+    (`pipelines.run_dir.MAY_CHANGE` lists what may differ).
+
+    Raises:
+        UserError: a finished run without `overwrite`, or a changed recipe.
+    """
+    state = run_state(run_dir)
+    if state == "finished":
+        if not overwrite:
+            raise UserError(
+                f"{run_dir} holds a finished run ({FINISHED} is written): evaluate or export "
+                "it, train into a new folder, or pass --overwrite to train it again"
+            )
+        shutil.rmtree(run_dir)
+    elif state == "interrupted":
+        changed = changed_keys(cfg, load_recipe(run_dir / "config.yaml"))
+        if changed:
+            raise UserError(
+                f"--resume {run_dir}: the recipe differs from the run's config.yaml in "
+                f"{', '.join(changed)}; resume with the recipe it started with (only "
+                f"{', '.join(MAY_CHANGE[2:5])} and the later stages may change), or start "
+                "a new run"
+            )
+
+
 def train_in_process(cfg: ExperimentConfig, run_dir: Path | None = None) -> Run:
     """Train in this process (one of the workers, under multi_worker)."""
+    check_writable(Path(cfg.runs_dir), "runs_dir")  # before anything trains, not after
+    if cfg.export.enabled:
+        check_writable(Path(cfg.export.dir), "export.dir")
     cfg = with_pretrained(cfg, sub_run)  # `weights: pretrain` -> a finished backbone run
     fresh = run_dir is None
     run_dir = run_dir or new_run_dir(cfg)
+    Path(run_dir).mkdir(parents=True, exist_ok=True)
     write_text(run_dir / "config.yaml", dump_config(cfg))
     write_json(run_dir / "machine.json", numerics())
     try:
@@ -119,6 +155,7 @@ def train_in_process(cfg: ExperimentConfig, run_dir: Path | None = None) -> Run:
     if cfg.train.finetune:
         run.history = finetune(run, bundle)
     save_weights(run.model, run_dir / "model.weights.h5")
+    shutil.rmtree(run_dir / "backup", ignore_errors=True)  # kept until the final weights exist
     report.section(run_dir, "train", train_markdown(run))
     return run
 
@@ -153,9 +190,11 @@ def export(run: Run) -> list[Path]:
     return [export_standard(run)]
 
 
-def run_all(cfg: ExperimentConfig, run_dir: Path | None = None) -> Run:
+def run_all(
+    cfg: ExperimentConfig, run_dir: Path | None = None, *, overwrite: bool = False
+) -> Run:
     """Every stage the recipe names: train, evaluate, then registered stages, export."""
-    run = train(cfg, run_dir)
+    run = train(cfg, run_dir, overwrite=overwrite)
     if cfg.evaluate.enabled:
         evaluate(run)
     for _, stage in sorted(STAGES.items(), key=lambda item: item[1].order):

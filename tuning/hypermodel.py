@@ -133,7 +133,6 @@ class RecipeHyperModel(keras_tuner.HyperModel):
         # early stopping and KerasTuner's callbacks (best-epoch checkpoint) read them.
         out: list[keras.callbacks.Callback] = []
         if self.tune.robustness is not None:
-
             out.append(RobustAccuracy(bundle, self.tune.robustness))
         out += [clock, keras.callbacks.TerminateOnNaN()]
         if self.tune.early_stopping is not None:

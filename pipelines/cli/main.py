@@ -15,7 +15,7 @@ import click
 
 from common.errors import UserError
 from pipelines.cli.distribute_options import strategy_options, strategy_overrides
-from pipelines.cli.options import OVERRIDE
+from pipelines.cli.options import OVERRIDE, OVERWRITE
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # keep TF's C++ start-up chatter out
 
@@ -41,11 +41,13 @@ def cli() -> None:
     default=None,
     help="Write into this folder instead of runs/<recipe>/<timestamp>.",
 )
+@OVERWRITE
 @strategy_options
 def run(
     recipe: str,
     overrides: tuple[str, ...],
     run_dir: Path | None,
+    overwrite: bool,
     strategy: str | None,
     workers: int | None,
 ) -> None:
@@ -63,7 +65,7 @@ def run(
             f"{runs[0][1].run_dir.parent / 'report.md'}"
         )
         return
-    result = pipeline.run_all(cfg, run_dir)
+    result = pipeline.run_all(cfg, run_dir, overwrite=overwrite)
     _print_summary(result)
 
 
@@ -86,12 +88,14 @@ def run(
     help="Write into this folder (multi_worker on a cluster: the same shared folder on "
     "every worker).",
 )
+@OVERWRITE
 @strategy_options
 def train(
     recipe: str,
     overrides: tuple[str, ...],
     resume: str | None,
     run_dir: Path | None,
+    overwrite: bool,
     strategy: str | None,
     workers: int | None,
 ) -> None:
@@ -101,7 +105,7 @@ def train(
     from pipelines import run as pipeline
 
     run_dir = _resume_dir(cfg, resume) if resume else run_dir
-    result = pipeline.train(cfg, run_dir)
+    result = pipeline.train(cfg, run_dir, overwrite=overwrite)
     click.echo(f"trained: {result.run_dir}")
 
 
@@ -120,14 +124,17 @@ def evaluate(run_dir: Path) -> None:
 @cli.command()
 @click.argument("run_dir", type=click.Path(path_type=Path))
 @click.option("--name", default=None, help="saved_models/<name> (default: the recipe's).")
-def export(run_dir: Path, name: str | None) -> None:
+@click.option("--dir", "export_dir", default=None, help="Instead of the recipe's export.dir.")
+def export(run_dir: Path, name: str | None, export_dir: str | None) -> None:
     """Export a trained run as a SavedModel under saved_models/<name>/<version>."""
     # heavy (TensorFlow): imported when the command runs, so --help answers at once
     from pipelines import run as pipeline
 
     result = pipeline.load_run(run_dir)
-    if name:
-        result.cfg = result.cfg.with_overrides({"export.name": name})
+    overrides = {"export.name": name, "export.dir": export_dir}
+    overrides = {k: v for k, v in overrides.items() if v is not None}
+    if overrides:  # validated like the recipe (a name must be one folder name)
+        result.cfg = result.cfg.with_overrides(overrides)
     for path in pipeline.export(result):
         click.echo(f"exported: {path}")
 
@@ -197,16 +204,17 @@ def data_summary(recipe: str, overrides: tuple[str, ...]) -> None:
 
 
 def _resume_dir(cfg, resume: str) -> Path:
-    if resume != "latest":
-        path = Path(resume)
-        if not (path / "config.yaml").exists():
-            raise UserError(f"--resume {path}: not a dlzoo run folder (no config.yaml)")
-        return path
-    root = Path(cfg.runs_dir) / cfg.name
-    unfinished = sorted(p for p in root.glob("*") if (p / "backup").is_dir())
-    if not unfinished:
-        raise UserError(f"--resume: no interrupted run of {cfg.name!r} under {root}")
-    return unfinished[-1]
+    # heavy (TensorFlow): imported when the command runs, so --help answers at once
+    from pipelines.run_dir import latest_interrupted, run_state
+
+    if resume == "latest":
+        return latest_interrupted(cfg)
+    path = Path(resume)
+    if not (path / "config.yaml").exists():
+        raise UserError(f"--resume {path}: not a dlzoo run folder (no config.yaml)")
+    if run_state(path) == "finished":
+        raise UserError(f"--resume {path}: the run is finished; evaluate or export it")
+    return path
 
 
 def _print_summary(result) -> None:

@@ -16,3 +16,9 @@ OVERRIDE = click.option(
     metavar="KEY.PATH=VALUE",
     help="Override a recipe value, e.g. --set train.epochs=3 (repeatable).",
 )
+
+OVERWRITE = click.option(
+    "--overwrite",
+    is_flag=True,
+    help="With --run-dir: train a finished run's folder again (its results are deleted).",
+)

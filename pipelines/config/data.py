@@ -7,7 +7,7 @@ import os
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, PositiveInt, field_validator, model_validator
 
 from common.config import Strict, as_value_error
 from common.registry import validate_params
@@ -25,7 +25,9 @@ class DataConfig(Strict):
         description="where file sources are looked up; "
         "default $DLZOO_DATA_DIR, then the working directory",
     )
-    image_size: tuple[int, int] | None = None
+    image_size: tuple[PositiveInt, PositiveInt] | None = Field(
+        None, description="[height, width] to resize images to"
+    )
     color_mode: Literal["keep", "grayscale", "rgb"] = "keep"
     val_fraction: float = Field(0.1, gt=0, lt=1)
     test_fraction: float = Field(0.2, gt=0, lt=1)
@@ -48,21 +50,18 @@ class DataConfig(Strict):
     @field_validator("source")
     @classmethod
     def _known_source(cls, name: str) -> str:
-
         as_value_error(SOURCES.get, name)
         return name
 
     @field_validator("augment")
     @classmethod
     def _known_augmentations(cls, augment: dict[str, dict[str, Any]]) -> dict:
-
         for name in augment:
             as_value_error(AUGMENTATIONS.get, name)
         return augment
 
     @model_validator(mode="after")
     def _check_params(self) -> DataConfig:
-
         as_value_error(
             validate_params,
             SOURCES.get(self.source).fn,

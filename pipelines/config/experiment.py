@@ -9,10 +9,10 @@ Overrides (`--set train.epochs=3`) are applied to the raw mapping *before* valid
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 import pydantic
-from pydantic import BaseModel, Field, model_validator
+from pydantic import BaseModel, Field, StringConstraints, model_validator
 
 from common.config import Strict
 from common.errors import UserError
@@ -36,15 +36,21 @@ class EvaluateConfig(Strict):
     enabled: bool = True
 
 
+# A recipe or export name becomes one folder name (runs/<name>, saved_models/<name>):
+# letters, digits, `.`, `_`, `-`, not starting with a dot, so it never escapes its folder.
+NAME_PATTERN = r"^[A-Za-z0-9_][A-Za-z0-9._-]{0,99}$"
+Name = Annotated[str, StringConstraints(pattern=NAME_PATTERN)]
+
+
 class ExportConfig(Strict):
     enabled: bool = False
-    name: str | None = Field(None, description="saved_models/<name>; default recipe name")
+    name: Name | None = Field(None, description="saved_models/<name>; default recipe name")
     dir: str = "saved_models"
     tolerance: float = Field(1e-5, gt=0, description="max |reloaded - in-memory|")
 
 
 class ExperimentConfig(Strict):
-    name: str
+    name: Name
     description: str = ""
     seed: int = 0
     runs_dir: str = "runs"

@@ -12,6 +12,23 @@ from common.errors import UserError
 from pipelines.config.experiment import ExperimentConfig, set_path, validate_config
 
 
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """PyYAML's safe loader, refusing a key given twice in one mapping (PyYAML keeps
+    the last silently, so a recipe could say two things and do one)."""
+
+    def construct_mapping(self, node, deep=False):
+        seen: dict = {}
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=deep)
+            if key in seen:
+                raise yaml.constructor.ConstructorError(
+                    None, None, f"duplicate key {key!r} (first on line {seen[key] + 1})",
+                    key_node.start_mark,
+                )
+            seen[key] = key_node.start_mark.line
+        return super().construct_mapping(node, deep=deep)
+
+
 def load_recipe(
     path: str | Path, overrides: list[str] | tuple[str, ...] = ()
 ) -> ExperimentConfig:
@@ -24,7 +41,10 @@ def load_recipe(
     if not path.is_file():
         raise UserError(f"recipe not found: {path}")
     try:
-        raw = yaml.safe_load(path.read_text()) or {}
+        raw = yaml.load(path.read_text(encoding="utf-8"), Loader=_UniqueKeyLoader) or {}
+    except UnicodeDecodeError as err:
+        where = f"{err.reason} at byte {err.start}"
+        raise UserError(f"{path}: not a UTF-8 text file ({where})") from None
     except yaml.YAMLError as err:
         raise UserError(f"{path}: not valid YAML: {err}") from None
     if not isinstance(raw, dict):

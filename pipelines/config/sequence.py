@@ -53,7 +53,6 @@ class PublishedConfig(Strict):
     @field_validator("table")
     @classmethod
     def _known_table(cls, name: str) -> str:
-
         if name not in TABLES:
             raise ValueError(f"unknown published table {name!r}; known: {', '.join(TABLES)}")
         return name

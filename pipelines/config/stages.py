@@ -31,7 +31,6 @@ class ClaimConfig(Strict):
     @field_validator("check")
     @classmethod
     def _parses(cls, text: str) -> str:
-
         try:
             parse(text)
         except ClaimError as err:

@@ -18,6 +18,8 @@ from pipelines.train.optimizers import (
     check_schedule_params,
 )
 
+MAX_EPOCHS = 1_000_000  # beyond it Keras fails deep inside fit (an int32 counter)
+
 
 class OptimizerConfig(Named):
     name: str = "adam"
@@ -26,13 +28,11 @@ class OptimizerConfig(Named):
     @field_validator("name")
     @classmethod
     def _known_optimizer(cls, name: str) -> str:
-
         as_value_error(OPTIMIZERS.get, name)
         return name
 
     @model_validator(mode="after")
     def _check_params(self) -> OptimizerConfig:
-
         as_value_error(check_optimizer_params, self.name, self.params)
         return self
 
@@ -44,13 +44,11 @@ class ScheduleConfig(Named):
     @field_validator("name")
     @classmethod
     def _known_schedule(cls, name: str) -> str:
-
         as_value_error(SCHEDULES.get, name)
         return name
 
     @model_validator(mode="after")
     def _check_params(self) -> ScheduleConfig:
-
         as_value_error(check_schedule_params, self.name, self.params)
         return self
 
@@ -62,7 +60,7 @@ class EarlyStoppingConfig(Strict):
 
 
 class TrainConfig(Strict):
-    epochs: int = Field(10, gt=0)
+    epochs: int = Field(10, gt=0, le=MAX_EPOCHS)
     optimizer: OptimizerConfig = OptimizerConfig()
     schedule: ScheduleConfig = ScheduleConfig()
     l1: float = Field(0.0, ge=0, description="L1 penalty on every kernel")
@@ -77,7 +75,7 @@ class TrainConfig(Strict):
     strategy: StrategyConfig = StrategyConfig()
     mixed_precision: MixedPrecision = "off"
     lr_scaling: LRScalingConfig | None = None
-    steps_per_epoch: int | None = Field(None, gt=0)
+    steps_per_epoch: int | None = Field(None, gt=0, le=2**31 - 1)
     verbose: Literal["auto", 0, 1, 2] = "auto"
     adversarial: AdversarialTrainingConfig | None = None  # pipelines/train/adversarial.py
     finetune: FinetuneConfig | None = None  # a second, lower-rate phase (tasks/transfer.py)

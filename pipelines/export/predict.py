@@ -26,7 +26,6 @@ class ExportedModel:
     """A dlzoo SavedModel plus its metadata.json."""
 
     def __init__(self, path: Path) -> None:
-
         self.path = resolve_version(path)
         meta_file = self.path / "metadata.json"
         self.metadata: dict[str, Any] = (
@@ -67,7 +66,6 @@ class ExportedModel:
         return x.astype(self.input_dtype)
 
     def __call__(self, x: np.ndarray) -> dict[str, np.ndarray]:
-
         out = self._serve(inputs=tf.constant(self.check(x)))
         return {k: np.asarray(v) for k, v in out.items()}
 
@@ -120,6 +118,11 @@ def predict_files(model: ExportedModel, files: list[Path]) -> list[dict[str, Any
 
         return predict_texts(model, [t for f in files for t in read_lines(f) if t.strip()])
     if all(f.suffix.lower() == ".csv" for f in files):
+        if len(model.input_shape) != 2:
+            raise UserError(
+                f"model {model.path} takes inputs of shape {model.input_shape[1:]} "
+                "(images), not CSV rows; give image files"
+            )
         for file in files:
             x = load_csv(file, int(np.prod(model.input_shape[1:])))
             rows += _rows(model(x), names, [f"{file}:{i + 1}" for i in range(len(x))])

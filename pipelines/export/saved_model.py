@@ -26,7 +26,8 @@ import numpy as np
 import tensorflow as tf
 
 from common.errors import UserError
-from common.io import write_json
+from common.io import check_writable, write_json
+from common.versions import claim_version, publish, remove_stale, temp_name
 from pipelines.data.spec import DataSpec
 
 IMAGE_RANK = 3
@@ -43,11 +44,6 @@ def run_metadata(run) -> dict[str, Any]:
     }
 
 
-def next_version(root: Path) -> int:
-    versions = [int(p.name) for p in root.glob("*") if p.is_dir() and p.name.isdigit()]
-    return max(versions, default=0) + 1
-
-
 def input_signature(spec: DataSpec) -> tf.TensorSpec:
     """Images: any height/width (resized inside); other inputs: the exact shape."""
     shape = spec.input_shape
@@ -62,12 +58,46 @@ def serving_fn(model: keras.Model, spec: DataSpec, outputs: Callable[[Any], dict
             return outputs(model(inputs, training=False))
         if inputs.dtype == tf.string:  # text models vectorize inside (pipelines.tasks.sequence)
             return outputs(model(inputs, training=False))
-        x = tf.cast(inputs, tf.float32)
+        x = tf.cast(_checked(inputs, spec), tf.float32)
         if len(spec.input_shape) == IMAGE_RANK:
             x = tf.image.resize(x, spec.input_shape[:2])
         return outputs(model(x, training=False))
 
     return serve
+
+
+def _checked(inputs: tf.Tensor, spec: DataSpec) -> tf.Tensor:
+    """`inputs` once they match what the model takes, else one clear InvalidArgument
+    error (a serving client sees it as its request's error, with this message).
+
+    The signature's declared shape alone is not enforced by every caller (a concrete
+    function called directly, TF Serving's REST decoding), hence the graph's own checks.
+    """
+    want = spec.input_shape
+    shape = tf.shape(inputs)
+    checks = [
+        tf.debugging.assert_rank(
+            inputs, len(want) + 1, message=f"inputs must be a batch of shape (n, *{want!r})"
+        ),
+        tf.debugging.assert_positive(shape[0], message="inputs: the batch is empty"),
+    ]
+    if len(want) == IMAGE_RANK:
+        checks += [
+            tf.debugging.assert_equal(
+                shape[-1], want[-1], message=f"inputs: images must have {want[-1]} channel(s)"
+            ),
+            tf.debugging.assert_positive(
+                shape[1:3], message="inputs: images must be at least 1x1 pixels"
+            ),
+        ]
+    else:
+        checks.append(
+            tf.debugging.assert_equal(
+                shape[1:], tf.constant(want, tf.int32), message=f"inputs: each must be {want}"
+            )
+        )
+    with tf.control_dependencies(checks):
+        return tf.identity(inputs)
 
 
 def export_model(
@@ -95,10 +125,10 @@ def export_model(
     Raises:
         UserError: the reloaded model disagrees with the in-memory one.
     """
-    root = Path(root)
-    root.mkdir(parents=True, exist_ok=True)
-    version = next_version(root)
-    tmp = Path(tempfile.mkdtemp(prefix=f".tmp-{version}-", dir=root))
+    root = check_writable(Path(root), "export.dir")
+    remove_stale(root)  # what killed exports of this name left behind
+    version, claim = claim_version(root)  # atomic: two exports never share a version
+    tmp = Path(tempfile.mkdtemp(prefix=temp_name(version), dir=root))
     try:
         fn = serving_fn(model, spec, outputs)
         archive = keras.export.ExportArchive()
@@ -112,12 +142,11 @@ def export_model(
             {**metadata, **_describe(spec, expected), "versions": library_versions()},
         )
         check_in_fresh_process(tmp, sample, expected, tolerance)
-        final = root / str(version)
-        os.replace(tmp, final)
-        return final
+        return publish(tmp, root, version, claim)
     finally:
         if tmp.exists():
             shutil.rmtree(tmp, ignore_errors=True)
+        claim.unlink(missing_ok=True)
 
 
 def _describe(spec: DataSpec, expected: dict[str, np.ndarray]) -> dict[str, Any]:
@@ -140,10 +169,16 @@ def _describe(spec: DataSpec, expected: dict[str, np.ndarray]) -> dict[str, Any]
 def check_in_fresh_process(
     path: Path, sample: Any, expected: dict[str, np.ndarray], tolerance: float
 ) -> None:
-    """Reload `path` in a new Python process and compare its outputs on `sample`."""
-    with tempfile.TemporaryDirectory() as scratch:
-        probe = Path(scratch) / "probe.npz"
-        named = sample if isinstance(sample, dict) else {"": sample}
+    """Reload `path` in a new Python process and compare its outputs on `sample`.
+
+    The probe file sits beside `path` (inside the export's temp folder's parent, named
+    like a temp file), so a killed check leaves nothing in the system temp folder that
+    the next export does not remove.
+    """
+    path = Path(path)
+    probe = path.parent / f"{path.name}.probe.npz"
+    named = sample if isinstance(sample, dict) else {"": sample}
+    try:
         np.savez(probe, **{f"__inputs__{k and ':' + k}": v for k, v in named.items()}, **expected)
         env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
         done = subprocess.run(
@@ -152,6 +187,8 @@ def check_in_fresh_process(
             text=True,
             env=env,
         )
+    finally:
+        probe.unlink(missing_ok=True)
     if done.returncode != 0:
         raise UserError(
             f"export check failed for {path}: the reloaded SavedModel does "
@@ -160,7 +197,6 @@ def check_in_fresh_process(
 
 
 def library_versions() -> dict[str, str]:
-
     out = {"python": platform.python_version()}
     for name in ("tensorflow", "keras", "numpy", "dlzoo"):
         try:

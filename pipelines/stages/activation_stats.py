@@ -79,7 +79,6 @@ def _fresh_model(run: Run) -> keras.Model:
 
 
 def run_stage(run: Run) -> dict[str, Any]:
-
     cfg = run.cfg.activations
     x = _examples(run, cfg.examples)
     names = hidden_layers(run.model, run.cfg.model.name, cfg.layers)

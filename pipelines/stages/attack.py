@@ -18,7 +18,6 @@ if TYPE_CHECKING:
 
 
 def run_attack(run: Run) -> dict[str, Any]:
-
     check_classifier(run, "attack")
     cfg = run.cfg.attack
     x, y, _ = split_arrays(run.bundle, "test", cfg.num_examples)

@@ -44,7 +44,6 @@ def _images(run: Run, name: str) -> tuple[np.ndarray, np.ndarray, np.ndarray | N
 
 
 def run_stage(run: Run) -> dict[str, Any]:
-
     cfg = run.cfg.cam
     x, y, masks = _images(run, cfg.split)
     try:

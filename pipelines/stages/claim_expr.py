@@ -93,6 +93,10 @@ def _values(x: Any) -> Any:
     return list(x.values.values()) if isinstance(x, Variants) else x
 
 
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
 def parse(text: str) -> ast.Expression:
     """Parse and check that only allowed constructs are used (raises ClaimError)."""
     try:
@@ -131,7 +135,13 @@ def parse(text: str) -> ast.Expression:
 def evaluate(text: str, names: Mapping[str, Any]) -> tuple[Any, dict[str, Any]]:
     """Value of `text` with `names` bound, and every indexed value it read (for the report)."""
     used: dict[str, Any] = {}
-    return _eval(parse(text).body, names, used), used
+    tree = parse(text)
+    try:
+        return _eval(tree.body, names, used), used
+    except ClaimError:
+        raise
+    except (TypeError, ValueError, IndexError, KeyError, ZeroDivisionError, OverflowError) as err:
+        raise ClaimError(f"cannot evaluate {text!r}: {type(err).__name__}: {err}") from None
 
 
 def _eval(node: ast.AST, names: Mapping[str, Any], used: dict[str, Any]) -> Any:
@@ -149,6 +159,10 @@ def _eval(node: ast.AST, names: Mapping[str, Any], used: dict[str, Any]) -> Any:
         return value
     if isinstance(node, ast.Subscript):
         value, key = rec(node.value), rec(node.slice)
+        if not isinstance(value, Variants):
+            raise ClaimError(
+                f"{ast.unparse(node)}: only a sweep's metrics can be indexed (by variant)"
+            )
         result = value[key]
         used[f"{ast.unparse(node.value)}[{key!r}]"] = result
         return result
@@ -161,7 +175,10 @@ def _eval(node: ast.AST, names: Mapping[str, Any], used: dict[str, Any]) -> Any:
             type(node.op)
         ](value)
     if isinstance(node, ast.BinOp):
-        return _BINARY[type(node.op)](rec(node.left), rec(node.right))
+        left, right = rec(node.left), rec(node.right)
+        if not all(_is_number(v) for v in (left, right)):  # no 'a' * 10**12 strings
+            raise ClaimError(f"{ast.unparse(node)}: arithmetic takes numbers")
+        return _BINARY[type(node.op)](left, right)
     if isinstance(node, ast.Compare):
         left = rec(node.left)
         for op, right_node in zip(node.ops, node.comparators):

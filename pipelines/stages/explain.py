@@ -35,7 +35,6 @@ def feature_names(run: Run) -> list[str] | None:
 
 
 def run_explain(run: Run) -> dict[str, Any]:
-
     check_classifier(run, "explain")
     cfg = run.cfg.explain
     limit = max(cfg.num_images, cfg.quality.num_images if cfg.quality else 0)

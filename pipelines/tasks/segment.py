@@ -94,7 +94,6 @@ def segmentation_scores(confusion: np.ndarray, class_names: list[str]) -> dict[s
 
 
 def _evaluate(run: Run) -> dict[str, Any]:
-
     names = list(run.bundle.spec.class_names)
     n = len(names)
     confusion = np.zeros((n, n), np.int64)

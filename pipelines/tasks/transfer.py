@@ -27,8 +27,8 @@ from pipelines.config.experiment import ExperimentConfig
 from pipelines.config.load import load_recipe
 from pipelines.data.spec import DataSpec
 from pipelines.stages.nested import config_digest
-from pipelines.train.callbacks import NanGuard
-from pipelines.train.fit import callbacks, epoch_seeds, read_history
+from pipelines.train.fit import callbacks, check_diverged, epoch_seeds, guard_and_backup
+from pipelines.train.history import read_history
 from pipelines.train.optimizers import make_optimizer
 
 if TYPE_CHECKING:
@@ -185,8 +185,10 @@ def _fit_more(run: Run, bundle: DataBundle, epochs: int) -> dict[str, list[float
     """`epochs` more epochs, appended to the run's history, checkpoints and NaN guard."""
     cfg, run_dir = run.cfg, run.run_dir
     done = len(next(iter(run.history.values()), []))
-    guard = NanGuard(run_dir / "checkpoints" / "last_good.weights.h5")
-    train_cfg = cfg.train.model_copy(update={"backup": False})  # phase 1's backup is gone
+    # No backup of its own: a kill during this phase resumes phase 1 (already at its
+    # last epoch, so nothing reruns) and then runs the fine-tuning phase again.
+    train_cfg = cfg.train.model_copy(update={"backup": False})
+    guard, guarded = guard_and_backup(train_cfg, run_dir)
     run.model.fit(
         bundle.train,
         validation_data=bundle.val,
@@ -194,14 +196,10 @@ def _fit_more(run: Run, bundle: DataBundle, epochs: int) -> dict[str, list[float
         initial_epoch=done,
         epochs=done + epochs,
         steps_per_epoch=cfg.train.steps_per_epoch,
-        callbacks=[*epoch_seeds(bundle), *callbacks(train_cfg, run.task, run_dir, guard)],
+        callbacks=[*epoch_seeds(bundle), *callbacks(train_cfg, run.task, run_dir, guarded)],
         verbose=2 if cfg.train.verbose == "auto" else int(cfg.train.verbose),
     )
-    if guard.tripped_at is not None:
-        raise UserError(
-            f"fine-tuning diverged ({', '.join(guard.bad_keys)} became NaN/inf); lower "
-            "train.finetune.learning_rate"
-        )
+    check_diverged(guard, hint="train.finetune.learning_rate")
     best = run_dir / "checkpoints" / "best.weights.h5"
     if cfg.train.checkpoint and best.exists() and not cfg.train.early_stopping:
         run.model.load_weights(best)  # the best epoch of the fine-tuning phase

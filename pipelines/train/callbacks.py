@@ -1,5 +1,5 @@
-"""Callbacks dlzoo adds to Keras' own (checkpoint, early stopping, TensorBoard,
-BackupAndRestore, CSV history are Keras'; these cover what Keras lacks)."""
+"""Callbacks dlzoo adds to Keras' own (early stopping and TensorBoard are Keras';
+backups and history live in backup.py and history.py): what Keras lacks."""
 
 from __future__ import annotations
 
@@ -10,41 +10,84 @@ import keras
 
 from common.io import save_weights
 
+# A batch loss this many times the first epoch's mean (or 1, whichever is larger) is
+# a divergence: training has left the basin it started in (lr far too high).
+BLOW_UP = 1e4
 
-class NanGuard(keras.callbacks.Callback):
-    """Stop on a non-finite loss and keep the last weights whose epoch was finite.
 
-    Keras' TerminateOnNaN stops, but leaves the model holding NaN weights; this one
-    also saves the weights at the end of every good epoch (`last_good.weights.h5`),
-    restores them when it trips, and records where, so the run can say what happened.
+class DivergenceGuard(keras.callbacks.Callback):
+    """Stop on a non-finite loss, or one that grew by orders of magnitude, and keep the
+    last weights whose epoch was sound.
+
+    Keras' TerminateOnNaN stops, but leaves the model holding NaN weights, and nothing
+    stops a loss that reaches 1e25 while staying finite. This one restores the last
+    good weights when it trips, and records where and why. Those weights are the
+    backup's (`pipelines.train.backup.RunBackup`, which saves every epoch anyway) or,
+    without a backup, its own copy saved at the end of every good epoch.
     """
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, backup=None) -> None:
         super().__init__()
         self.path = Path(path)
+        self.backup = backup
         self.tripped_at: tuple[int, int] | None = None  # (epoch, batch)
         self.bad_keys: list[str] = []
+        self.reason = ""
         self._epoch = 0
+        self._reference: float | None = None
+        self._epoch_losses: list[float] = []
 
     def on_train_begin(self, logs=None) -> None:
         self.tripped_at = None  # reusable across fit() calls, like EarlyStopping
+        self.reason = ""
 
     def on_epoch_begin(self, epoch, logs=None) -> None:
         self._epoch = epoch
+        self._epoch_losses = []
 
     def on_train_batch_end(self, batch, logs=None) -> None:
-        bad = [
-            k for k, v in (logs or {}).items() if k.endswith("loss") and not math.isfinite(float(v))
-        ]
+        losses = {k: float(v) for k, v in (logs or {}).items() if k.endswith("loss")}
+        bad = [k for k, v in losses.items() if not math.isfinite(v)]
+        reason = "became NaN/inf"
+        if not bad and self._reference is not None and "loss" in losses:
+            if abs(losses["loss"]) > BLOW_UP * max(self._reference, 1.0):
+                bad, reason = ["loss"], (
+                    f"grew to {losses['loss']:.3g}, over {BLOW_UP:g}x the first epoch's "
+                    f"{self._reference:.3g}"
+                )
         if bad:
-            self.tripped_at, self.bad_keys = (self._epoch, batch), bad
+            self.tripped_at, self.bad_keys, self.reason = (self._epoch, batch), bad, reason
             self.model.stop_training = True
+        elif "loss" in losses:
+            self._epoch_losses.append(abs(losses["loss"]))
 
     def on_epoch_end(self, epoch, logs=None) -> None:
-        if self.tripped_at is None:
+        if self.tripped_at is not None:
+            return
+        if self._reference is None and self._epoch_losses:
+            self._reference = sum(self._epoch_losses) / len(self._epoch_losses)
+        if self.backup is None:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             save_weights(self.model, self.path)
 
+    def good_weights(self) -> Path | None:
+        path = self.backup.latest_weights() if self.backup is not None else self.path
+        return path if path is not None and path.exists() else None
+
     def on_train_end(self, logs=None) -> None:
-        if self.tripped_at is not None and self.path.exists():
-            self.model.load_weights(self.path)
+        good = self.good_weights()
+        if self.tripped_at is not None and good is not None:
+            self.model.load_weights(good)
+
+
+class GuardedCheckpoint(keras.callbacks.ModelCheckpoint):
+    """`ModelCheckpoint` (best weights on the monitored metric) that never saves the
+    epoch in which the divergence guard tripped: its weights are not a result."""
+
+    def __init__(self, *args, guard: DivergenceGuard, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.guard = guard
+
+    def on_epoch_end(self, epoch, logs=None) -> None:
+        if self.guard.tripped_at is None:
+            super().on_epoch_end(epoch, logs)

@@ -1,12 +1,11 @@
 """Compile and fit a model inside a tf.distribute strategy scope, with callbacks.
 
 The run keeps the weights with the best validation score (the task's monitor) when
-checkpointing is on; an interrupted run resumes from `backup/` (BackupAndRestore).
+checkpointing is on; an interrupted run resumes exactly from `backup/` (train/backup.py).
 """
 
 from __future__ import annotations
 
-import csv
 import math
 import sys
 from pathlib import Path
@@ -20,8 +19,10 @@ from pipelines.config.train import TrainConfig
 from pipelines.data.builder import DataBundle
 from pipelines.data.epochs import EpochSeeds
 from pipelines.tasks.base import Task
-from pipelines.train.callbacks import NanGuard
+from pipelines.train.backup import RunBackup
+from pipelines.train.callbacks import DivergenceGuard, GuardedCheckpoint
 from pipelines.train.distribute.loop import fit_function
+from pipelines.train.history import HistoryFile, read_history
 from pipelines.train.optimizers import plateau_callback
 
 
@@ -32,14 +33,29 @@ def steps_per_epoch(cfg: ExperimentConfig, bundle: DataBundle) -> int:
     return max(1, math.ceil(n / cfg.data.batch_size)) if n > 0 else 100
 
 
-def callbacks(cfg: TrainConfig, task: Task, run_dir: Path, guard: NanGuard) -> list:
-    out: list[keras.callbacks.Callback] = [guard]
-    if cfg.backup:
-        out.append(keras.callbacks.BackupAndRestore(str(run_dir / "backup")))
+def guard_and_backup(cfg: TrainConfig, run_dir: Path) -> tuple[DivergenceGuard, list]:
+    """The divergence guard and, with `train.backup`, the backup it restores from."""
+    backup = (
+        RunBackup(run_dir / "backup", history_path=run_dir / "history.csv")
+        if cfg.backup
+        else None
+    )
+    guard = DivergenceGuard(run_dir / "checkpoints" / "last_good.weights.h5", backup)
+    if backup is not None:
+        backup.guard = guard
+    return guard, [guard] + ([backup] if backup else [])
+
+
+def callbacks(cfg: TrainConfig, task: Task, run_dir: Path, guarded: list) -> list:
+    """Guard and backup first (a resumed backup rewrites the history before it is read),
+    then history, checkpoint, early stopping, plateau schedule, TensorBoard."""
+    guard = guarded[0]
+    out: list[keras.callbacks.Callback] = [*guarded, HistoryFile(run_dir / "history.csv")]
     if cfg.checkpoint:
         out.append(
-            keras.callbacks.ModelCheckpoint(
+            GuardedCheckpoint(
                 str(run_dir / "checkpoints" / "best.weights.h5"),
+                guard=guard,
                 monitor=cfg.monitor or task.monitor,
                 mode="auto" if cfg.monitor else task.mode,
                 save_best_only=True,
@@ -61,7 +77,6 @@ def callbacks(cfg: TrainConfig, task: Task, run_dir: Path, guard: NanGuard) -> l
         out.append(plateau_callback(cfg.schedule.params))
     if cfg.tensorboard:
         out.append(keras.callbacks.TensorBoard(str(run_dir / "tensorboard")))
-    out.append(keras.callbacks.CSVLogger(str(run_dir / "history.csv"), append=True))
     return out
 
 
@@ -78,7 +93,7 @@ def fit(
     Raises:
         UserError: the loss became NaN/inf (the last good weights are kept).
     """
-    guard = NanGuard(run_dir / "checkpoints" / "last_good.weights.h5")
+    guard, guarded = guard_and_backup(cfg.train, run_dir)
     fit_function(model, cfg.train)(  # model.fit, or the multi-worker loop (distribute/loop.py)
         bundle.train,
         validation_data=bundle.val,
@@ -89,40 +104,38 @@ def fit(
         callbacks=[
             *epoch_seeds(bundle),
             *(extra_callbacks or []),
-            *callbacks(cfg.train, task, run_dir, guard),
+            *callbacks(cfg.train, task, run_dir, guarded),
         ],
         verbose=_verbosity(cfg.train.verbose),
     )
-    if guard.tripped_at is not None:
-        epoch, batch = guard.tripped_at
-        kept = (
-            "the last good weights were restored"
-            if guard.path.exists()
-            else "no epoch had finished, so no good weights exist"
-        )
-        raise UserError(
-            f"training diverged: {', '.join(guard.bad_keys)} became NaN/inf at epoch "
-            f"{epoch + 1}, batch {batch + 1}; {kept} ({guard.path}). Lower "
-            "train.optimizer.learning_rate or set train.optimizer.clipnorm"
-        )
+    check_diverged(guard)
     best = run_dir / "checkpoints" / "best.weights.h5"
     if cfg.train.checkpoint and best.exists() and not cfg.train.early_stopping:
         model.load_weights(best)
     return read_history(run_dir / "history.csv")
 
 
+def check_diverged(guard: DivergenceGuard, hint: str = "train.optimizer.learning_rate") -> None:
+    """Raise the guard's finding, if it tripped, as one clear message."""
+    if guard.tripped_at is None:
+        return
+    epoch, batch = guard.tripped_at
+    good = guard.good_weights()
+    kept = (
+        f"the last good weights were restored ({good})"
+        if good
+        else "no epoch had finished, so no good weights exist"
+    )
+    raise UserError(
+        f"training diverged: {', '.join(guard.bad_keys)} {guard.reason} at epoch "
+        f"{epoch + 1}, batch {batch + 1}; {kept}. Lower {hint} or set "
+        "train.optimizer.clipnorm"
+    )
+
+
 def epoch_seeds(bundle: DataBundle) -> list[keras.callbacks.Callback]:
     """The data's per-epoch order and augmentation draws, from (seed, epoch)."""
     return [EpochSeeds(bundle.order)] if bundle.order is not None else []
-
-
-def read_history(path: Path) -> dict[str, list[float]]:
-    if not path.exists():
-        return {}
-    with open(path, newline="") as f:
-        rows = list(csv.DictReader(f))
-    keys = [k for k in (rows[0] if rows else {}) if k != "epoch"]
-    return {k: [float(r[k]) if r[k] not in ("", None) else math.nan for r in rows] for k in keys}
 
 
 def _verbosity(setting: Any) -> int:

@@ -74,12 +74,26 @@ def test_xor_perceptron_fails_mlp_succeeds(tmp_path):
     (["evaluate", "{tmp}"], "not a finished dlzoo run"),
     (["predict", "--model", "{tmp}", "x.png"], "no exported model"),
     (["train", "{recipe}", "--resume"], "no interrupted run"),
+    (["run", "{recipe}", "--set", "data.image_size=[-32,32]"], "data.image_size.0"),
+    (["run", "{recipe}", "--set", "train.epochs=99999999999999999999"], "train.epochs"),
+    (["run", "{recipe}", "--set", "name=" + "x" * 300], "name: String should match"),
+    (["run", "{recipe}", "--set", "name=../../x"], "name: String should match"),
+    (["run", "{recipe}", "--set", "export.name=/abs"], "export.name: String should match"),
+    (["run", "{recipe}", "--set", "runs_dir={tmp}/file"], "runs_dir: cannot write into"),
+    (["run", "{recipe}", "--set", "runs_dir={tmp}/file/below"], "runs_dir: cannot write into"),
+    (["run", "{recipe}", "--set", "export.enabled=true", "--set", "export.dir={tmp}/file"],
+     "export.dir: cannot write into"),
+    (["run", "{tmp}/twice.yaml"], "duplicate key 'model'"),
+    (["run", "{tmp}/latin1.yaml"], "not a UTF-8 text file"),
 ])
 def test_user_errors_exit_2_with_one_message(tmp_path, capsys, args, expected):
     recipe = tmp_path / "r.yaml"
     recipe.write_text(yaml.safe_dump({
         "data": {"source": "digits"}, "model": {"name": "mlp"},
         "runs_dir": str(tmp_path / "runs"), "train": {"epochs": 1}}))
+    (tmp_path / "file").write_text("a file where a folder should be\n")
+    (tmp_path / "twice.yaml").write_text("data: {source: digits}\nmodel: mlp\nmodel: lenet5\n")
+    (tmp_path / "latin1.yaml").write_bytes("description: caf\xe9\n".encode("latin-1"))
     args = [a.format(recipe=recipe, tmp=tmp_path) for a in args]
     assert dlzoo(*args) == 2
     err = capsys.readouterr().err

@@ -20,6 +20,10 @@ RECIPES = sorted(Path(__file__).resolve().parents[2].joinpath("recipes").glob("*
 def test_every_recipe_validates(path):
     cfg = load_recipe(path)
     assert cfg.name == path.stem
+    if cfg.tune is not None:  # what `dlzoo tune` checks besides the section's shape
+        from tuning.config import check_search
+
+        check_search(cfg)
     for _label, overrides in __import__("pipelines.sweep", fromlist=["variants"]).variants(cfg):
         cfg.with_overrides({**overrides, "sweep": {}})  # every sweep variant is valid too
 

@@ -41,11 +41,11 @@ def test_two_workers_agree_and_match_one_process(tmp_path):
     assert multi.metrics["accuracy"] > 0.9
     # only the chief wrote the run's files; the other worker left only its log
     assert (multi.run_dir / "model.weights.h5").exists() and (multi.run_dir / "DONE").exists()
-    assert not (multi.run_dir / "backup").exists()  # deleted by the chief at the end
+    assert not (multi.run_dir / "backup").exists()  # deleted once the final weights exist
 
 
 def _kill_worker_after_first_backup(run_dir: Path, seen: dict) -> None:
-    metadata = run_dir / "backup" / "training_metadata.json"
+    metadata = run_dir / "backup" / "state.json"  # the backup commit (train/backup.py)
     deadline = time.monotonic() + 300
     while time.monotonic() < deadline:
         if metadata.exists() and (run_dir / "workers" / "pids.json").exists():

@@ -3,6 +3,7 @@ numbers, nothing half-written on failure, clear errors for wrong inputs."""
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 
@@ -106,3 +107,66 @@ def test_predict_image_files(trained, tmp_path):
     assert len(rows) == 6 and all(0 <= r["confidence"] <= 1 for r in rows)
     with pytest.raises(UserError, match="no such file"):
         predict_files(model, [tmp_path / "missing.png"])
+
+
+def test_serving_signature_refuses_inputs_the_model_cannot_take(trained):
+    """What TensorFlow's own clients send goes straight to the graph: it checks."""
+    import tensorflow as tf
+
+    loaded = tf.saved_model.load(trained.metrics["export_path"])
+    serve = loaded.signatures["serving_default"]
+    assert serve(inputs=tf.zeros([2, 8, 8, 1], tf.uint8))["class_ids"].shape == (2,)
+    bad = {
+        "1 channel": tf.zeros([2, 8, 8, 3], tf.uint8),
+        "batch is empty": tf.zeros([0, 8, 8, 1], tf.uint8),
+        "at least 1x1": tf.zeros([1, 0, 0, 1], tf.uint8),
+    }
+    for message, x in bad.items():
+        with pytest.raises((tf.errors.InvalidArgumentError, ValueError), match=message):
+            serve(inputs=x)
+    with pytest.raises((tf.errors.InvalidArgumentError, ValueError, TypeError)):
+        serve(inputs=tf.zeros([8, 8, 1], tf.uint8))  # no batch axis
+
+
+def test_saved_model_cli_lists_the_serving_signature(trained):
+    done = subprocess.run(
+        [sys.executable, "-m", "tensorflow.python.tools.saved_model_cli", "show", "--dir",
+         trained.metrics["export_path"], "--tag_set", "serve", "--signature_def",
+         "serving_default"], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-500:]
+    assert "dtype: DT_UINT8" in done.stdout and "shape: (-1, -1, -1, 1)" in done.stdout
+    assert "probabilities" in done.stdout and "class_ids" in done.stdout
+
+
+def test_predict_refuses_csv_rows_for_an_image_model(trained, tmp_path):
+    rows = tmp_path / "rows.csv"
+    rows.write_text("a,b\n1,2\n")
+    with pytest.raises(UserError, match="not CSV rows; give image files"):
+        predict_files(ExportedModel(trained.metrics["export_path"]), [rows])
+
+
+def test_exports_racing_for_one_name_get_distinct_versions(trained, tmp_path):
+    """Two `dlzoo export`s of one run at the same moment: both publish, one version each,
+    both reload; and what a killed export left behind is removed by the next one."""
+    import socket
+
+    root = tmp_path / "saved" / "race"
+    root.mkdir(parents=True)
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()  # a pid that no longer runs: its leftovers are stale
+    host = socket.gethostname()
+    (root / f".tmp-7-{host}-{dead.pid}-abc").mkdir()
+    (root / ".claim-7").write_text(json.dumps({"pid": dead.pid, "host": host}))
+    cmd = [sys.executable, "-m", "pipelines.cli.main", "export", str(trained.run_dir),
+           "--name", "race", "--dir", str(tmp_path / "saved")]
+    procs = [subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+             for _ in range(2)]
+    outs = [p.communicate(timeout=600) for p in procs]
+    assert [p.returncode for p in procs] == [0, 0], [o[1][-800:] for o in outs]
+    published = sorted(p.name for p in root.iterdir() if p.name.isdigit())
+    assert len(published) == 2 and not list(root.glob(".*"))  # leftovers removed too
+    for version in published:
+        assert ExportedModel(root / version)(np.zeros((1, 8, 8, 1), np.uint8))
+        mode = (root / version).stat().st_mode & 0o777
+        meta_mode = (root / version / "metadata.json").stat().st_mode & 0o777
+        assert mode == 0o755 and meta_mode == 0o644

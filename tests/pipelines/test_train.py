@@ -3,6 +3,8 @@ penalties, optimizers and schedules behave as documented."""
 
 from __future__ import annotations
 
+import json
+
 import keras
 import numpy as np
 import pytest
@@ -10,7 +12,7 @@ import pytest
 from common.errors import UserError
 from pipelines import run as pipeline
 from pipelines.tasks.assemble import build_model
-from pipelines.train.fit import read_history
+from pipelines.train.history import read_history
 from pipelines.train.optimizers import OPTIMIZERS, SCHEDULES, learning_rate, make_optimizer
 
 
@@ -84,7 +86,39 @@ def test_nan_loss_stops_with_message_and_keeps_last_good_weights(make_config):
     with pytest.raises(UserError, match="diverged.*epoch 2.*last good weights were restored"):
         pipeline.train(cfg)
     run_dir = next(__import__("pathlib").Path(cfg.runs_dir).glob("*/*"))
-    assert (run_dir / "checkpoints" / "last_good.weights.h5").exists()
+    state = json.loads((run_dir / "backup" / "state.json").read_text())
+    assert state["epoch"] == 1 and (run_dir / "backup" / state["weights"]).exists()
+    # the diverged epoch is never kept as the best one: best = the last good epoch
+    best, good = run_dir / "checkpoints" / "best.weights.h5", run_dir / "backup" / state["weights"]
+    assert _h5_arrays(best, "layers") == _h5_arrays(good, "layers")
+
+
+def _h5_arrays(path, group: str) -> list[bytes]:
+    import h5py
+
+    out: list[bytes] = []
+    with h5py.File(path, "r") as f:
+        f[group].visititems(
+            lambda _, v: out.append(v[()].tobytes()) if hasattr(v, "shape") else None
+        )
+    return out
+
+
+def test_guard_stops_a_finite_loss_that_grows_by_orders_of_magnitude(tmp_path):
+    from pipelines.train.callbacks import DivergenceGuard
+
+    guard = DivergenceGuard(tmp_path / "good.weights.h5")
+    guard.set_model(keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)]))
+    guard.on_train_begin()
+    guard.on_epoch_begin(0)
+    for loss in (2.3, 1.9, 1.6):
+        guard.on_train_batch_end(0, {"loss": loss})
+    guard.on_epoch_end(0)
+    guard.on_epoch_begin(1)
+    guard.on_train_batch_end(0, {"loss": 40.0})  # a bad batch, not a divergence
+    assert guard.tripped_at is None
+    guard.on_train_batch_end(1, {"loss": 1e25})
+    assert guard.tripped_at == (1, 1) and "grew to 1e+25" in guard.reason
 
 
 def test_weight_penalties_reach_every_kernel(make_config):
@@ -130,9 +164,9 @@ def test_cosine_decays_to_zero_and_step_drops():
 
 def test_plateau_schedule_adds_the_callback(make_config, tmp_path):
     from pipelines.tasks.base import TASKS
-    from pipelines.train.callbacks import NanGuard
-    from pipelines.train.fit import callbacks
+    from pipelines.train.fit import callbacks, guard_and_backup
 
     cfg = make_config(train={"schedule": {"name": "plateau", "patience": 1}})
-    cbs = callbacks(cfg.train, TASKS.get("classify"), tmp_path, NanGuard(tmp_path / "g.h5"))
+    _, guarded = guard_and_backup(cfg.train, tmp_path)
+    cbs = callbacks(cfg.train, TASKS.get("classify"), tmp_path, guarded)
     assert any(isinstance(c, keras.callbacks.ReduceLROnPlateau) for c in cbs)

@@ -123,7 +123,7 @@ class FrechetMonitor(keras.callbacks.Callback):
     def on_epoch_end(self, epoch, logs=None) -> None:
         fake = sampling.generate(self.model, self.noise, self.labels)
         if not np.isfinite(fake).all():
-            return  # NanGuard names the diverged player; no distance to report
+            return  # DivergenceGuard names the diverged player; no distance to report
         features = self.judge.embed(fake)[0]
         if logs is not None:
             logs["val_fd"] = frechet_distance(self.real_features, features)

@@ -46,7 +46,6 @@ def evaluate_generative(run) -> dict[str, Any]:
 
 
 def _test_ds(run):
-
     corruption = getattr(run.model, "corruption", None)
     if not corruption:
         return run.bundle.test
@@ -63,7 +62,6 @@ def _mse(a: np.ndarray, b: np.ndarray) -> float:
 
 
 def _reconstruction(run) -> tuple[dict[str, Any], str]:
-
     model, spec = run.model, run.bundle.spec
     unit = lambda a: gs.to_unit(a, spec.input_range)  # noqa: E731
     train_x, _, _ = split_arrays(run.bundle, "train", limit=20_000)
@@ -108,7 +106,6 @@ def _to_raw(unit_images: np.ndarray, spec) -> np.ndarray:
 
 
 def _corrupt(run, images: np.ndarray) -> np.ndarray:
-
     fn = corruption_fn(run.model.corruption, run.bundle.spec.input_range, run.cfg.seed + 7)
     (noisy, _), _ = fn(np.asarray(images, np.float32), np.zeros(len(images)))
     return np.asarray(noisy)

@@ -161,7 +161,6 @@ def prepare_fit(run: Run) -> tuple[DataBundle, list]:
 
 
 def _fd_monitor(run: Run, settings) -> Any:
-
     cfg = run.cfg
     needs = cfg.train.checkpoint and not cfg.train.monitor
     judge = load_or_train(run)
@@ -178,12 +177,10 @@ def _fd_monitor(run: Run, settings) -> Any:
 
 
 def _evaluate(run: Run) -> dict[str, Any]:
-
     return evaluate_generative(run)
 
 
 def _export(run: Run) -> list:
-
     return export_generative(run)
 
 

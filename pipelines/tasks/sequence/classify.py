@@ -33,7 +33,6 @@ def assemble(core: keras.Model, spec: DataSpec) -> keras.Model:
 
 
 def export(run) -> list[Path]:
-
     spec = run.bundle.spec
     if not is_text(spec):
         return [export_standard(run)]

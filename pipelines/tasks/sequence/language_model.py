@@ -77,7 +77,6 @@ def evaluate(run) -> dict[str, Any]:
 
 
 def export(run) -> list[Path]:
-
     seq = run.cfg.sequence or SequenceConfig()
     vocab = Vocabulary.from_dict(run.bundle.spec.extra["text"])
     serving = Generator(vocab, run.model, length=seq.generate_length,

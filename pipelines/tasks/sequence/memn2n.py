@@ -61,7 +61,6 @@ def hop_figure(run) -> str:
 
 
 def export(run) -> list[Path]:
-
     spec = run.bundle.spec
     vocab = Vocabulary.from_dict(spec.extra["text"])
     serving = StoryQA(vocab, run.model, memory=spec.extra["memory_size"],

@@ -108,7 +108,6 @@ def evaluate(run) -> dict[str, Any]:
 
 
 def _attention_figures(run, decoded: dict, source_vocab: Vocabulary) -> list[str]:
-
     if not decoded["attention"]:
         return []
     items = []
@@ -123,7 +122,6 @@ def _attention_figures(run, decoded: dict, source_vocab: Vocabulary) -> list[str
 
 
 def export(run) -> list[Path]:
-
     spec, seq = run.bundle.spec, settings(run.cfg)
     serving = Translator(
         Vocabulary.from_dict(spec.extra["text"]), spec.extra["target_text"], run.model,

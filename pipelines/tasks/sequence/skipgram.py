@@ -115,7 +115,6 @@ def evaluate(run) -> dict[str, Any]:
 
 
 def export(run) -> list[Path]:
-
     seq = run.cfg.sequence or SequenceConfig()
     vocab = Vocabulary.from_dict(run.bundle.spec.extra["text"])
     vectors = np.asarray(run.model.get_layer("word_embedding").embeddings)

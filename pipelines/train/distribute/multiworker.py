@@ -34,10 +34,12 @@ import keras
 import tensorflow as tf
 
 from common.errors import UserError
-from common.io import save_weights, write_json, write_text
+from common.io import write_json, write_text
 from pipelines.config.experiment import ExperimentConfig
 from pipelines.config.load import dump_config
+from pipelines.train.backup import RunBackup
 from pipelines.train.distribute.strategy import is_chief, read_tf_config
+from pipelines.train.history import HistoryFile
 
 
 def train_multi_worker(
@@ -100,53 +102,41 @@ def _report_weights(model: keras.Model) -> None:
     print(WEIGHTS_LINE + digest.hexdigest(), flush=True)
 
 
-class WorkerBackupAndRestore(keras.callbacks.BackupAndRestore):
-    """BackupAndRestore for a multi-worker run: every worker restores from the chief's
-    backup (shared storage), only the chief writes it, atomically, and deletes it when
-    training ends; the workers check they resumed at the same epoch."""
-
-    def __init__(self, backup_dir: str, *, chief: bool) -> None:
-        super().__init__(backup_dir)
-        self.chief = chief
+class WorkerBackup(RunBackup):
+    """The run's backup under multi_worker: every worker restores from the chief's
+    backup (shared storage), only the chief writes it; the workers check they resumed
+    at the same epoch."""
 
     def on_train_begin(self, logs=None) -> None:
         super().on_train_begin(logs)
-        epoch = self.model._initial_epoch or 0
+        epoch = self.restored_epoch
         if epoch:
             print(f"dlzoo: resuming from the backup at epoch {epoch + 1}", flush=True)
         if not _same_on_every_worker(self.model.distribute_strategy, epoch):
             raise UserError(
-                f"multi_worker: the workers found different backups in {self.backup_dir} "
+                f"multi_worker: the workers found different backups in {self.folder} "
                 f"(this one: epoch {epoch}); the run folder must be on storage every "
                 "worker sees (NFS, GCS...)"
             )
 
-    def _save_model(self) -> None:
-        if not self.chief:
-            return
-        Path(self.backup_dir).mkdir(parents=True, exist_ok=True)
-        save_weights(self.model, Path(self._weights_path))
-        write_text(
-            Path(self._training_metadata_path),
-            json.dumps({"epoch": self._current_epoch, "batch": self._last_batch_seen}),
-        )
-
-    def on_train_end(self, logs=None) -> None:
-        if self.chief:
-            super().on_train_end(logs)
-
 
 def worker_callbacks(callbacks: list, strategy: tf.distribute.Strategy) -> list:
-    """Under MultiWorkerMirroredStrategy, swap Keras' BackupAndRestore (every worker
-    would write the same files) for the chief-writes one."""
+    """Under MultiWorkerMirroredStrategy, swap the run's backup (every worker would
+    write the same files) for the chief-writes one, and let only the chief write the
+    history."""
     if not isinstance(strategy, tf.distribute.MultiWorkerMirroredStrategy):
         return callbacks
-    return [
-        WorkerBackupAndRestore(cb.backup_dir, chief=is_chief())
-        if type(cb) is keras.callbacks.BackupAndRestore
-        else cb
-        for cb in callbacks
-    ]
+    chief = is_chief()
+    out = []
+    for cb in callbacks:
+        if type(cb) is RunBackup:
+            guard = cb.guard
+            cb = WorkerBackup(cb.folder, history_path=cb.history_path, chief=chief)
+            cb.guard = guard
+        elif isinstance(cb, HistoryFile):
+            cb.write = chief
+        out.append(cb)
+    return out
 
 
 def _same_on_every_worker(strategy: tf.distribute.Strategy, value: float) -> bool:
