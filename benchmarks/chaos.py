@@ -128,8 +128,8 @@ def chaos_tune(args, rng: random.Random, path: Path, work: Path) -> dict:
     seconds = timed(dlzoo("tune", str(path), "--run-dir", str(work / "tune-reference")))
     out = {"uninterrupted_s": round(seconds, 1), "kills": 0, "searches": 0, "bad": []}
     for i in range(args.kills):
-        if i % 4 == 0 and folder.exists():  # every 4 kills, a search starts over
-            shutil.rmtree(folder)
+        if i % 4 == 0:  # every 4 kills, a new search
+            shutil.rmtree(folder, ignore_errors=True)
             out["searches"] += 1
         out["kills"] += run_killed(dlzoo("tune", str(path), "--run-dir", str(folder)),
                                    rng.uniform(1.0, seconds * 1.05))
@@ -155,6 +155,8 @@ def _trial_problem(folder: Path) -> str:
 
 def chaos_export(args, rng: random.Random, path: Path, work: Path) -> dict:
     trained = work / "runs" / "reference"
+    if not (trained / "model.weights.h5").exists():  # --only export
+        timed(dlzoo("train", str(path), "--run-dir", str(trained)))
     root = work / "saved_models" / "chaos"
     cmd = dlzoo("export", str(trained), "--name", "chaos", "--dir", str(work / "saved_models"))
     seconds = timed(cmd)

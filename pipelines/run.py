@@ -30,6 +30,7 @@ from pipelines.export.run_export import export_standard
 from pipelines.report import metrics as run_metrics
 from pipelines.report.summary import overview_markdown, train_markdown
 from pipelines.run_dir import FINISHED, MAY_CHANGE, changed_keys, new_run_dir, run_state
+from pipelines.stages.claims import claim_callbacks, raise_unknown_claim_names
 from pipelines.stages.nested import DONE, config_digest, nested_run
 from pipelines.stages.registry import STAGES
 from pipelines.tasks.assemble import build_model
@@ -151,7 +152,11 @@ def train_in_process(cfg: ExperimentConfig, run_dir: Path | None = None) -> Run:
     bundle, extra = task_fit(run) if task_fit else (run.bundle, [])
     from explain.callbacks import explain_callbacks  # tf-explain: imported only when asked
 
-    run.history = fit(run.model, bundle, cfg, run.task, run_dir, [*extra, *explain_callbacks(run)])
+    watch = claim_callbacks(cfg)  # a claim naming a metric the history lacks: stop early
+    run.history = fit(
+        run.model, bundle, cfg, run.task, run_dir, [*extra, *explain_callbacks(run), *watch]
+    )
+    raise_unknown_claim_names(watch)
     if cfg.train.finetune:
         run.history = finetune(run, bundle)
     save_weights(run.model, run_dir / "model.weights.h5")

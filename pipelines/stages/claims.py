@@ -15,13 +15,17 @@ saying whether this run supports the claim, with every value the check read, and
 
 from __future__ import annotations
 
+import ast
 import math
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import keras
+
 from common import report
+from common.errors import UserError
 from common.io import write_json
-from pipelines.stages.claim_expr import ClaimError, Variants, evaluate
+from pipelines.stages.claim_expr import ClaimError, Variants, evaluate, parse
 from pipelines.stages.registry import STAGES, Stage
 
 if TYPE_CHECKING:
@@ -90,6 +94,53 @@ def claim_names(run: Run) -> dict[str, Any]:
         names["best_epoch"] = best + 1
     names["params"] = run.model.count_params()
     return names
+
+
+HISTORY_PREFIXES = ("final_", "min_", "max_", "best_")
+
+
+def history_names(check_text: str) -> list[str]:
+    """The names in a claim that read the training history (`final_val_loss`...)."""
+    return sorted({
+        node.id for node in ast.walk(parse(check_text))
+        if isinstance(node, ast.Name) and node.id.startswith(HISTORY_PREFIXES)
+        and node.id != "best_epoch"  # a name of its own, not best_<key>
+    })
+
+
+class ClaimNamesCheck(keras.callbacks.Callback):
+    """After the first epoch, the history's keys are known: a claim naming one that
+    does not exist (`final_val_acc`) stops the run then, not after all the training."""
+
+    def __init__(self, check_text: str) -> None:
+        super().__init__()
+        self.names = history_names(check_text)
+        self.unknown: list[str] = []
+        self.known: list[str] = []
+
+    def on_epoch_end(self, epoch, logs=None) -> None:
+        if self.unknown or epoch > 0 and self.known:
+            return
+        keys = sorted(logs or {})
+        self.known = [p + k for k in keys for p in HISTORY_PREFIXES]
+        self.unknown = [n for n in self.names if n not in self.known]
+        if self.unknown:
+            self.model.stop_training = True
+
+
+def claim_callbacks(cfg: ExperimentConfig) -> list:
+    return [ClaimNamesCheck(cfg.claim.check)] if cfg.claim is not None else []
+
+
+def raise_unknown_claim_names(callbacks: list) -> None:
+    """The UserError of a ClaimNamesCheck that stopped training, if one did."""
+    for cb in callbacks:
+        if isinstance(cb, ClaimNamesCheck) and cb.unknown:
+            keys = sorted({k.split("_", 1)[1] for k in cb.known})
+            raise UserError(
+                f"claim.check names {', '.join(cb.unknown)}, which the training history "
+                f"does not have; it logs {', '.join(keys)} (as final_/min_/max_/best_<key>)"
+            )
 
 
 def check(cfg: ExperimentConfig, names: dict[str, Any], run_dir: Path) -> dict[str, Any]:

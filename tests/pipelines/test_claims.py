@@ -109,3 +109,26 @@ def test_single_run_claim_and_early_stopping_mark(make_config):
     report = (run.run_dir / "report.md").read_text()
     assert "Early stopping on val_loss (patience 3): stopped after" in report
     assert "**supported**" in report
+
+
+@pytest.mark.parametrize("check", ["min('') > 0", "'ab'[5] == 'c'", "'a' * 1000000 * 1000000 > 0"])
+def test_a_claim_that_cannot_be_evaluated_is_reported_and_the_export_still_happens(
+    make_config, tmp_path, check
+):
+    cfg = make_config(
+        claim={"text": "an odd claim", "check": check},
+        export={"enabled": True, "dir": str(tmp_path / "saved"), "name": "odd"},
+        train={"epochs": 1, "checkpoint": False},
+    )
+    run = pipeline.run_all(cfg)
+    claim = json.loads((run.run_dir / "claim.json").read_text())
+    assert claim["supported"] is None and claim["problem"]
+    assert "not checked" in (run.run_dir / "report.md").read_text()
+    assert list((tmp_path / "saved" / "odd").glob("1/saved_model.pb"))
+
+
+def test_a_claim_naming_a_missing_history_key_stops_after_the_first_epoch(make_config):
+    cfg = make_config(claim={"text": "typo", "check": "final_val_acc > 0.5"},
+                      train={"epochs": 5, "checkpoint": False})
+    with pytest.raises(UserError, match=r"final_val_acc.*logs .*val_accuracy"):
+        pipeline.train(cfg)
