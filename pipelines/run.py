@@ -37,6 +37,7 @@ from pipelines.tasks.assemble import build_model
 from pipelines.tasks.base import Task
 from pipelines.tasks.transfer import finetune, with_pretrained
 from pipelines.train import precision
+from pipelines.train.determinism import seed_everything
 from pipelines.train.distribute.multiworker import train_multi_worker
 from pipelines.train.distribute.strategy import (
     check_global_batch,
@@ -79,7 +80,7 @@ def prepare(cfg: ExperimentConfig, run_dir: Path, *, distributed: bool = True) -
     TensorFlow starts, and reading data starts it. `distributed=False` builds on one
     device (evaluating or exporting a finished run).
     """
-    keras.utils.set_random_seed(cfg.seed)
+    seed_everything(cfg)
     strategy = strategy_from_config(cfg.train) if distributed else single_device()
     check_global_batch(cfg.data.batch_size, strategy)
     bundle = build(cfg.data, seed=cfg.seed)
@@ -139,6 +140,7 @@ def train_in_process(cfg: ExperimentConfig, run_dir: Path | None = None) -> Run:
     run_dir = run_dir or new_run_dir(cfg)
     Path(run_dir).mkdir(parents=True, exist_ok=True)
     write_text(run_dir / "config.yaml", dump_config(cfg))
+    seed_everything(cfg)  # before machine.json, which records op determinism
     write_json(run_dir / "machine.json", numerics())
     try:
         run = prepare(cfg, run_dir)

@@ -25,6 +25,7 @@ import psutil
 from pipelines.config.experiment import ExperimentConfig
 from pipelines.data.builder import DataBundle, build
 from pipelines.tasks.assemble import build_model
+from pipelines.train.determinism import seed_everything
 from tuning.robust import RobustAccuracy
 from tuning.spaces import recipe_sampler
 
@@ -99,7 +100,7 @@ class RecipeHyperModel(keras_tuner.HyperModel):
             self.overrides(hp)
             return None
         cfg = self.trial_config(hp)
-        keras.utils.set_random_seed(cfg.seed)
+        seed_everything(cfg)
         bundle = self.data(cfg)
         model, _ = build_model(cfg, bundle.spec)
         # Create the metric, loss and optimizer state now, outside any traced

@@ -53,6 +53,11 @@ class ExperimentConfig(Strict):
     name: Name
     description: str = ""
     seed: int = 0
+    deterministic: bool = Field(
+        False,
+        description="TensorFlow's op determinism besides the seed: bit-identical reruns on "
+        "one machine, at a cost in speed (README, Determinism)",
+    )
     runs_dir: str = "runs"
     data: DataConfig
     model: ModelConfig

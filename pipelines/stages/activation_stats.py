@@ -23,6 +23,7 @@ from models.introspect import find_sub_model, tap
 from pipelines.report import vision_plots
 from pipelines.stages.registry import STAGES, Stage
 from pipelines.tasks.assemble import build_model
+from pipelines.train.determinism import seed_everything
 
 if TYPE_CHECKING:
     from pipelines.run import Run
@@ -73,7 +74,7 @@ def _examples(run: Run, n: int) -> np.ndarray:
 def _fresh_model(run: Run) -> keras.Model:
     """The same architecture, freshly initialized with the run's seed."""
 
-    keras.utils.set_random_seed(run.cfg.seed)
+    seed_everything(run.cfg)
     model, _ = build_model(run.cfg, run.bundle.spec)
     return model
 

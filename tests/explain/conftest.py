@@ -14,6 +14,8 @@ import numpy as np
 import pytest
 from keras import layers
 
+from tests.conftest import seeded
+
 DIGITS_RANGE = (0.0, 16.0)
 
 
@@ -74,12 +76,12 @@ def digits_split():
 
     d = load_digits()
     x = d.images.astype(np.float32)[..., None]
-    return train_test_split(x, d.target, test_size=0.25, random_state=0, stratify=d.target)
+    return train_test_split(x, d.target, test_size=0.25, random_state=seeded(0), stratify=d.target)
 
 
 @pytest.fixture(scope="session")
 def digits_cnn() -> Trained:
-    keras.utils.set_random_seed(0)
+    keras.utils.set_random_seed(seeded(0))
     x_tr, x_te, y_tr, y_te = digits_split()
     model = fit(nested(digits_core(), (0.0, 16.0)), x_tr, y_tr, epochs=12)
     return Trained(model, x_tr, y_tr, x_te, y_te, (0.0, 16.0))
@@ -89,8 +91,8 @@ def digits_cnn() -> Trained:
 def shapes_cnn() -> Trained:
     from pipelines.data.builtin import shapes
 
-    keras.utils.set_random_seed(0)
-    split = shapes(n=900, size=24, seed=1).splits["train"]
+    keras.utils.set_random_seed(seeded(0))
+    split = shapes(n=900, size=24, seed=seeded(1)).splits["train"]
     x, y, masks = split.x.astype(np.float32), split.y, split.extras["mask"]
     model = fit(nested(shapes_core(), (0.0, 255.0)), x[:700], y[:700], epochs=15)
     return Trained(model, x[:700], y[:700], x[700:], y[700:], (0.0, 255.0), masks[700:])

@@ -10,6 +10,7 @@ import yaml
 from PIL import Image
 
 from pipelines.cli.main import main
+from tests.conftest import learned
 
 
 def dlzoo(*args: str) -> int:
@@ -97,7 +98,8 @@ def test_attack_on_a_recipe_writes_the_robustness_report(exported, tmp_path, cap
     assert code == 0, capsys.readouterr().err
     metrics = json.loads((out / "metrics.json").read_text())
     assert metrics["attack_within_epsilon"] is True
-    assert metrics["attack_pgd_acc@2"] < metrics["attack_fgsm_acc@0"]
+    learned("fgsm acc@0 - pgd acc@2",
+            metrics["attack_fgsm_acc@0"] - metrics["attack_pgd_acc@2"], at_least=0.0)
     assert (out / "plots" / "adversarial_examples.png").exists()
     assert dlzoo("attack", "--model", exported, "--recipe", recipe, "--epsilons", "0,40") == 2
     assert "outside the input range" in capsys.readouterr().err

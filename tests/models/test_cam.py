@@ -12,6 +12,7 @@ from models.introspect import find_layer
 from models.registry import build_model
 from pipelines import run as pipeline
 from pipelines.stages.cam import pointing_rate
+from tests.conftest import learned
 
 
 @pytest.mark.parametrize("name", ["allconv_gap", "resnet20"])
@@ -58,11 +59,12 @@ def test_trained_allconv_cam_peaks_inside_the_object(make_config):
         cam={"images": 6},
     )
     run = pipeline.run_all(cfg)
-    assert run.metrics["accuracy"] > 0.8
-    assert run.metrics["cam_pointing"] > 0.8  # "most images"
+    learned("accuracy", run.metrics["accuracy"], at_least=0.8)
+    learned("cam_pointing", run.metrics["cam_pointing"], at_least=0.8)  # "most images"
     # on the nested pipeline model directly, for the predicted class
     test = run.bundle.raw["test"]
     cams, peaks = cams_and_peaks(run.model, test.x[:50])
     assert cams.shape == (50, 24, 24)
-    assert pointing_rate(peaks, test.extras["mask"][:50]) > 0.8
+    learned("pointing rate (nested model)", pointing_rate(peaks, test.extras["mask"][:50]),
+            at_least=0.8)
     assert (run.run_dir / "plots" / "cam.png").exists()

@@ -9,6 +9,7 @@ import pytest
 
 from models.registry import build_model, get_spec, list_models
 from models.seq2seq_decode import beam_search, greedy_decode
+from tests.conftest import learned, seeded
 
 TASKS = ("sequence", "language_model", "seq2seq", "skipgram", "qa")
 V, N = 20, 32
@@ -44,15 +45,16 @@ def batch(task: str, rng: np.random.Generator):
 
 @pytest.mark.parametrize("name", [n for n in list_models() if get_spec(n).task in TASKS])
 def test_each_sequence_model_trains_a_few_steps(name):
-    keras.utils.set_random_seed(0)
+    keras.utils.set_random_seed(seeded(0))
     model = build_model(name, inputs=INPUTS, params=tiny_params(name))
     assert model.name == name
-    x, y = batch(get_spec(name).task, np.random.default_rng(0))
+    x, y = batch(get_spec(name).task, np.random.default_rng(seeded(0)))
     model.compile(optimizer=keras.optimizers.Adam(0.03),
                   loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
                   run_eagerly=True)  # 8 tiny steps: cheaper than tracing a graph
     losses = model.fit(x, y, epochs=8, batch_size=N, verbose=0).history["loss"]
-    assert np.isfinite(losses).all() and losses[-1] < 0.9 * losses[0]
+    assert np.isfinite(losses).all()
+    learned("final / first loss", losses[-1] / losses[0], at_most=0.9)
 
 
 @pytest.mark.parametrize("name,params", [

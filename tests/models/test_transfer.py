@@ -14,6 +14,7 @@ from models.introspect import find_sub_model
 from models.registry import build_model
 from models.transfer import set_trainable
 from pipelines import run as pipeline
+from tests.conftest import learned
 
 MLP = {"depth": 2, "width": 64, "batch_norm": True}
 
@@ -101,7 +102,8 @@ def test_pretrained_backbone_beats_scratch_with_few_labels(make_config):
         },
     )
     fine_run, scratch_run = pipeline.run_all(fine), pipeline.run_all(scratch)
-    assert fine_run.metrics["accuracy"] > scratch_run.metrics["accuracy"] + 0.05
+    learned("pretrained - scratch accuracy",
+            fine_run.metrics["accuracy"] - scratch_run.metrics["accuracy"], at_least=0.05)
     # the pretraining run was made and recorded; BN statistics were not touched by fit
     pre_dir = fine_run.cfg.model.params["weights"]
     assert Path(pre_dir, "DONE").exists() and Path(pre_dir).parent.name == "tl-pretrain"

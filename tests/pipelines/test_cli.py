@@ -14,6 +14,7 @@ import yaml
 from PIL import Image
 
 from pipelines.cli.main import main
+from tests.conftest import learned, seeded
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -30,7 +31,8 @@ def test_digits_recipe_end_to_end(tmp_path, capsys):
     out = tmp_path / "out"
     code = dlzoo("run", str(ROOT / "recipes" / "lenet5_digits.yaml"),
                  "--set", "train.epochs=6", "--set", f"runs_dir={out / 'runs'}",
-                 "--set", f"export.dir={out / 'saved'}", "--set", "train.tensorboard=false")
+                 "--set", f"export.dir={out / 'saved'}", "--set", "train.tensorboard=false",
+                 "--set", f"seed={seeded(0)}")
     assert code == 0
     printed = capsys.readouterr().out
     assert "accuracy:" in printed and "export_path:" in printed
@@ -38,7 +40,7 @@ def test_digits_recipe_end_to_end(tmp_path, capsys):
     saved = yaml.safe_load((run_dir / "config.yaml").read_text())
     assert saved["train"]["epochs"] == 6 and saved["data"]["image_size"] == [32, 32]
     metrics = json.loads((run_dir / "metrics.json").read_text())
-    assert metrics["accuracy"] >= 0.9
+    learned("accuracy", metrics["accuracy"], at_least=0.9)
     report = (run_dir / "report.md").read_text()
     assert "plots/learning_curves.png" in report and "Test accuracy" in report
 
@@ -55,13 +57,26 @@ def test_digits_recipe_end_to_end(tmp_path, capsys):
     assert line[0] == str(image) and line[1] in "0123456789" and 0 < float(line[2]) <= 1
 
 
+def test_main_job_reaches_its_bar(tmp_path):
+    """The demo recipe as shipped (30 epochs): test accuracy >= 0.98 at every seed, the
+    issue's bar (seeds 0-4 x oneDNN on/off measured 0.9833-1.0, tests/MARGINS.md)."""
+    out = tmp_path / "out"
+    assert dlzoo("run", str(ROOT / "recipes" / "lenet5_digits.yaml"),
+                 "--set", f"runs_dir={out / 'runs'}", "--set", "export.enabled=false",
+                 "--set", "train.tensorboard=false", "--set", "train.verbose=0",
+                 "--set", f"seed={seeded(0)}") == 0
+    run_dir = next((out / "runs" / "lenet5_digits").iterdir())
+    metrics = json.loads((run_dir / "metrics.json").read_text())
+    learned("accuracy", metrics["accuracy"], at_least=0.98)
+
+
 def test_xor_perceptron_fails_mlp_succeeds(tmp_path):
     assert dlzoo("run", str(ROOT / "recipes" / "xor.yaml"), "--set", f"runs_dir={tmp_path}",
-                 "--set", "train.epochs=60") == 0
+                 "--set", "train.epochs=60", "--set", f"seed={seeded(0)}") == 0
     rows = json.loads(next(tmp_path.glob("xor/*/sweep.json")).read_text())
     accuracy = {row["variant"]: row["test accuracy"] for row in rows}
-    assert accuracy["model=perceptron"] <= 0.75
-    assert accuracy["model=mlp"] == 1.0
+    learned("perceptron accuracy", accuracy["model=perceptron"], at_most=0.75)
+    learned("mlp accuracy", accuracy["model=mlp"], at_least=1.0)
 
 
 @pytest.mark.parametrize("args, expected", [

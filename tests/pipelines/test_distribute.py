@@ -25,7 +25,7 @@ from pipelines.train.distribute.strategy import (
     read_tf_config,
     strategy_from_config,
 )
-from tests.conftest import small_recipe
+from tests.conftest import learned, small_recipe
 
 
 def test_strategy_section_accepts_a_name_or_a_mapping(make_config):
@@ -201,7 +201,7 @@ def test_mixed_precision_bfloat16_on_cpu_keeps_float32_outputs(make_config):
     x, _ = next(iter(run.bundle.test))
     assert run.model(x).dtype == "float32"
     assert keras.config.dtype_policy().name == "float32"  # the global policy is restored
-    assert run.metrics["accuracy"] > 0.85
+    learned("accuracy", run.metrics["accuracy"], at_least=0.85)
 
 
 def test_mixed_float16_scales_the_loss_or_refuses(make_config):

@@ -17,7 +17,7 @@ from pipelines import run as pipeline
 from pipelines.cli.main import main as cli_main
 from pipelines.config.experiment import validate_config
 from pipelines.tasks.generative.sampling import generate
-from tests.conftest import small_recipe
+from tests.conftest import learned, small_recipe
 
 FAST = {  # small evaluation settings; the recipes use the full ones
     "samples_every": 50,
@@ -54,7 +54,8 @@ def autoencoder(tmp_path_factory):
 def test_dense_autoencoder_beats_pca_at_the_same_code_size(autoencoder):
     m = autoencoder.metrics
     assert m["code_size"] == 4
-    assert m["recon_mse"] < 0.9 * m["pca_mse"], m  # non-linear PCA: the lecture's point
+    # non-linear PCA: the lecture's point
+    learned("recon_mse / pca_mse", m["recon_mse"] / m["pca_mse"], at_most=0.9)
     report = (autoencoder.run_dir / "report.md").read_text()
     assert "beats linear PCA" in report and "latent_map.png" in report
     assert (autoencoder.run_dir / "plots" / "reconstructions.png").exists()
@@ -86,8 +87,8 @@ def cgan(tmp_path_factory):
 
 def test_cgan_draws_the_requested_class_well_above_chance(cgan):
     m = cgan.metrics
-    assert m["judge_accuracy"] > 0.9
-    assert m["label_accuracy"] > 0.6, m["label_accuracy_per_class"]  # chance: 0.25
+    learned("judge_accuracy", m["judge_accuracy"], at_least=0.9)
+    learned("label_accuracy", m["label_accuracy"], at_least=0.6)  # chance: 0.25
     assert np.isfinite(m["frechet_distance"]) and m["parzen"]["window"] == 500
     history = cgan.history
     assert {"d_loss", "g_loss", "val_fd"} <= set(history)
