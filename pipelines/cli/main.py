@@ -54,19 +54,16 @@ def run(
     """Run every stage RECIPE names: train, evaluate, ..., export (and sweeps)."""
     cfg = _load(recipe, strategy_overrides(strategy, workers) + overrides)
     # heavy (TensorFlow): imported when the command runs, so --help answers at once
-    from pipelines import run as pipeline
+    from pipelines import api
 
     if cfg.sweep:
-        from pipelines.sweep import run_sweep  # heavy (TensorFlow), as above
-
-        runs = run_sweep(cfg, run_dir)
+        runs = api.sweep(cfg, run_dir=run_dir)
         click.echo(
             f"\nsweep finished: {len(runs)} variants; report: "
             f"{runs[0][1].run_dir.parent / 'report.md'}"
         )
         return
-    result = pipeline.run_all(cfg, run_dir, overwrite=overwrite)
-    _print_summary(result)
+    _print_summary(api.run(cfg, run_dir=run_dir, overwrite=overwrite))
 
 
 @cli.command()
@@ -102,10 +99,10 @@ def train(
     """Train RECIPE's model (no evaluation or export); resumable."""
     cfg = _load(recipe, strategy_overrides(strategy, workers) + overrides)
     # heavy (TensorFlow): imported when the command runs, so --help answers at once
-    from pipelines import run as pipeline
+    from pipelines import api
 
     run_dir = _resume_dir(cfg, resume) if resume else run_dir
-    result = pipeline.train(cfg, run_dir, overwrite=overwrite)
+    result = api.train(cfg, run_dir=run_dir, overwrite=overwrite)
     click.echo(f"trained: {result.run_dir}")
 
 
@@ -114,10 +111,10 @@ def train(
 def evaluate(run_dir: Path) -> None:
     """Evaluate a trained run on its test split (writes metrics.json, plots, report)."""
     # heavy (TensorFlow): imported when the command runs, so --help answers at once
-    from pipelines import run as pipeline
+    from pipelines import api
 
-    result = pipeline.load_run(run_dir)
-    pipeline.evaluate(result)
+    result = api.load(run_dir)
+    api.evaluate(result)
     _print_summary(result)
 
 
@@ -128,14 +125,9 @@ def evaluate(run_dir: Path) -> None:
 def export(run_dir: Path, name: str | None, export_dir: str | None) -> None:
     """Export a trained run as a SavedModel under saved_models/<name>/<version>."""
     # heavy (TensorFlow): imported when the command runs, so --help answers at once
-    from pipelines import run as pipeline
+    from pipelines import api
 
-    result = pipeline.load_run(run_dir)
-    overrides = {"export.name": name, "export.dir": export_dir}
-    overrides = {k: v for k, v in overrides.items() if v is not None}
-    if overrides:  # validated like the recipe (a name must be one folder name)
-        result.cfg = result.cfg.with_overrides(overrides)
-    for path in pipeline.export(result):
+    for path in api.export(api.load(run_dir), name=name, dir=export_dir):
         click.echo(f"exported: {path}")
 
 
