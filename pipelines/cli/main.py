@@ -7,7 +7,6 @@ need it, so `dlzoo --help` answers at once.
 
 from __future__ import annotations
 
-import os
 import sys
 from pathlib import Path
 
@@ -16,8 +15,7 @@ import click
 from common.errors import UserError
 from pipelines.cli.distribute_options import strategy_options, strategy_overrides
 from pipelines.cli.options import OVERRIDE, OVERWRITE
-
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # keep TF's C++ start-up chatter out
+from pipelines.cli.quiet import quiet_tensorflow
 
 
 def _load(recipe: str, overrides: tuple[str, ...]):
@@ -28,8 +26,12 @@ def _load(recipe: str, overrides: tuple[str, ...]):
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
-def cli() -> None:
+@click.option("--verbose", is_flag=True,
+              help="Show TensorFlow's start-up and INFO/WARNING logs (hidden by default).")
+def cli(verbose: bool) -> None:
     """dlzoo: deep-learning lectures as measured TensorFlow / Keras pipelines."""
+    if not verbose:
+        quiet_tensorflow()
 
 
 @cli.command()

@@ -4,6 +4,7 @@ one message, exit status 2, no traceback, nothing half-written."""
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -147,3 +148,24 @@ def test_predict_prints_one_line_per_input_even_for_generated_text():
 
     assert _one_line("to be\nor not\tto be") == "to be\\nor not\\tto be"
     assert "\n" not in _one_line("a\\nb\n") and _one_line("a\\b") == "a\\\\b"
+
+
+def test_commands_print_no_tensorflow_log_lines(tmp_path):
+    """TensorFlow's C++ start-up lines are hidden (they bypass TF_CPP_MIN_LOG_LEVEL):
+    a config error is the one message on stderr; --verbose shows TensorFlow's lines."""
+    env = {k: v for k, v in os.environ.items() if k != "TF_CPP_MIN_LOG_LEVEL"}
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("data: {source: digits}\nmodel: {name: mlp}\ntrain: {epochs: -1}\n")
+
+    def dlzoo_stderr(*args: str) -> tuple[int, str]:
+        done = subprocess.run([sys.executable, "-m", "pipelines.cli.main", *args],
+                              capture_output=True, text=True, env=env, timeout=300)
+        return done.returncode, done.stderr
+
+    code, err = dlzoo_stderr("run", str(bad))
+    assert code == 2 and err.startswith("dlzoo: error:") and "train.epochs" in err, err
+    assert "I0000" not in err and "oneDNN" not in err and "cuda" not in err, err
+    code, err = dlzoo_stderr("--help")
+    assert code == 0 and err == ""
+    code, err = dlzoo_stderr("--verbose", "run", str(bad))
+    assert code == 2 and len(err.splitlines()) > 1, err  # TensorFlow's lines, when asked for
