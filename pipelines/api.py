@@ -88,10 +88,17 @@ def evaluate(run: Run) -> dict[str, Any]:
     return pipeline.evaluate(run)
 
 
-def export(run: Run, *, name: str | None = None, dir: str | Path | None = None) -> list[Path]:
+def export(run: Run, *, name: str | None = None, dir: str | Path | None = None,
+           formats: Iterable[str] | None = None, quantize: str | None = None) -> list[Path]:
     """Export as `<dir>/<name>/<version>` (defaults: the recipe's `export` section),
-    reload-checked in a fresh process; returns the published folders."""
-    changes = {"export.name": name, "export.dir": None if dir is None else str(dir)}
+    reload-checked in a fresh process; returns the published folders.
+
+    `formats` adds `tflite` / `onnx` files beside the SavedModel (each parity-checked,
+    described in metadata.json); `quantize` (`dynamic`, `int8`) applies to tflite.
+    """
+    changes = {"export.name": name, "export.dir": None if dir is None else str(dir),
+               "export.formats": None if formats is None else list(formats),
+               "export.quantize": quantize}
     changes = {key: value for key, value in changes.items() if value is not None}
     if changes:  # validated like the recipe (a name must be one folder name)
         run.cfg = run.cfg.with_overrides(changes)

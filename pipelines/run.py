@@ -144,6 +144,8 @@ def train_in_process(cfg: ExperimentConfig, run_dir: Path | None = None) -> Run:
     write_json(run_dir / "machine.json", numerics())
     try:
         run = prepare(cfg, run_dir)
+        if cfg.export.enabled:
+            check_export_formats(run)
     except UserError:
         if fresh:  # bad data or strategy: nothing ran, so leave no run folder behind
             shutil.rmtree(run_dir, ignore_errors=True)
@@ -192,9 +194,22 @@ def evaluate(run: Run) -> dict[str, Any]:
 
 def export(run: Run) -> list[Path]:
     """The task's export (or the standard one); returns the published folders."""
+    check_export_formats(run)
     if run.task.export is not None:
         return run.task.export(run)
     return [export_standard(run)]
+
+
+def check_export_formats(run: Run) -> None:
+    """LiteRT / ONNX files come from the standard exporter; the generative and sequence
+    tasks' own exporters write SavedModels only (checked before training, too)."""
+    device = [f for f in run.cfg.export.formats if f != "saved_model"]
+    if device and run.task.export is not None:
+        raise UserError(
+            f"export.formats {device}: LiteRT and ONNX files are written for the classify "
+            f"and segment tasks; this recipe's model {run.cfg.model.name!r} "
+            f"({run.bundle.spec.task}) exports a SavedModel only: drop them"
+        )
 
 
 def run_all(

@@ -124,12 +124,21 @@ def evaluate(run_dir: Path) -> None:
 @click.argument("run_dir", type=click.Path(path_type=Path))
 @click.option("--name", default=None, help="saved_models/<name> (default: the recipe's).")
 @click.option("--dir", "export_dir", default=None, help="Instead of the recipe's export.dir.")
-def export(run_dir: Path, name: str | None, export_dir: str | None) -> None:
+@click.option("--format", "formats", multiple=True,
+              type=click.Choice(["saved_model", "tflite", "onnx"]),
+              help="Also write model.tflite / model.onnx, parity-checked (repeatable; "
+              "default: the recipe's export.formats). Needs pip install 'dlzoo[deploy]'.")
+@click.option("--quantize", type=click.Choice(["none", "dynamic", "int8"]), default=None,
+              help="tflite post-training quantization (int8 calibrates on the training split).")
+def export(run_dir: Path, name: str | None, export_dir: str | None,
+           formats: tuple[str, ...], quantize: str | None) -> None:
     """Export a trained run as a SavedModel under saved_models/<name>/<version>."""
     # heavy (TensorFlow): imported when the command runs, so --help answers at once
     from pipelines import api
 
-    for path in api.export(api.load(run_dir), name=name, dir=export_dir):
+    chosen = ["saved_model", *formats] if formats else None
+    for path in api.export(api.load(run_dir), name=name, dir=export_dir, formats=chosen,
+                           quantize=quantize):
         click.echo(f"exported: {path}")
 
 

@@ -9,7 +9,7 @@ Overrides (`--set train.epochs=3`) are applied to the raw mapping *before* valid
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 import pydantic
 from pydantic import BaseModel, Field, StringConstraints, model_validator
@@ -47,6 +47,15 @@ class ExportConfig(Strict):
     name: Name | None = Field(None, description="saved_models/<name>; default recipe name")
     dir: str = "saved_models"
     tolerance: float = Field(1e-5, gt=0, description="max |reloaded - in-memory|")
+    formats: list[Literal["saved_model", "tflite", "onnx"]] = Field(
+        default_factory=lambda: ["saved_model"],
+        description="beside the SavedModel (always written): a LiteRT / TFLite file and an "
+        "ONNX file, each parity-checked (pip install 'dlzoo[deploy]')",
+    )
+    quantize: Literal["none", "dynamic", "int8"] = Field(
+        "none", description="tflite: dynamic-range or full-int8 post-training quantization "
+        "(int8 calibrates on the training split)",
+    )
 
 
 class ExperimentConfig(Strict):

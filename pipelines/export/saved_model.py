@@ -110,6 +110,7 @@ def export_model(
     metadata: dict[str, Any],
     tolerance: float = 1e-5,
     signature: tf.TensorSpec | dict[str, tf.TensorSpec] | None = None,
+    extra_formats: Callable[[Path], dict[str, Any]] | None = None,
 ) -> Path:
     """Write, reload-check and publish one SavedModel version; return its folder.
 
@@ -121,6 +122,8 @@ def export_model(
         metadata: written as `metadata.json` next to the SavedModel.
         signature: override the serving input spec (default from `spec`); a dict
             of named specs makes `serve` take those names (then `sample` is a dict).
+        extra_formats: writes other formats into the version folder before it is
+            published (pipelines/export/device_formats.py) and returns their metadata.
 
     Raises:
         UserError: the reloaded model disagrees with the in-memory one.
@@ -137,9 +140,13 @@ def export_model(
         archive.write_out(str(tmp), verbose=False)
         probe = tf.nest.map_structure(tf.constant, sample)
         expected = {k: np.asarray(v) for k, v in fn(probe).items()}
+        formats = {"saved_model": {"bytes": folder_bytes(tmp)}}
+        if extra_formats is not None:
+            formats.update(extra_formats(tmp))
         write_json(
             tmp / "metadata.json",
-            {**metadata, **_describe(spec, expected), "versions": library_versions()},
+            {**metadata, **_describe(spec, expected), "formats": formats,
+             "versions": library_versions()},
         )
         check_in_fresh_process(tmp, sample, expected, tolerance)
         return publish(tmp, root, version, claim)
@@ -147,6 +154,10 @@ def export_model(
         if tmp.exists():
             shutil.rmtree(tmp, ignore_errors=True)
         claim.unlink(missing_ok=True)
+
+
+def folder_bytes(folder: Path) -> int:
+    return sum(f.stat().st_size for f in Path(folder).rglob("*") if f.is_file())
 
 
 def _describe(spec: DataSpec, expected: dict[str, np.ndarray]) -> dict[str, Any]:

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 import keras
 import numpy as np
+import tensorflow as tf
 from sklearn.metrics import confusion_matrix, precision_recall_fscore_support
 
 from common import report
@@ -98,7 +99,10 @@ def compile_classifier(model: keras.Model, optimizer, spec: DataSpec) -> None:
 
 def classifier_outputs(logits) -> dict[str, Any]:
     probabilities = keras.ops.softmax(logits, axis=-1)
-    return {"probabilities": probabilities, "class_ids": keras.ops.argmax(probabilities, axis=-1)}
+    # tf.argmax, not keras.ops.argmax: Keras' version tells -0.0 from 0.0 with a bitcast and
+    # tf.BitwiseAnd, an op the LiteRT converter refuses (int32, as Keras returns)
+    return {"probabilities": probabilities,
+            "class_ids": tf.argmax(probabilities, axis=-1, output_type=tf.int32)}
 
 
 def evaluate_run(run: Run) -> dict[str, Any]:

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 import keras
 import numpy as np
+import tensorflow as tf
 from keras import ops
 
 from common import report
@@ -54,7 +55,9 @@ def _compile(model: keras.Model, optimizer, spec: DataSpec) -> None:
 
 
 def _serving_outputs(logits) -> dict[str, Any]:
-    return {"mask": ops.argmax(logits, axis=-1), "probabilities": ops.softmax(logits, axis=-1)}
+    # tf.argmax: Keras' adds tf.BitwiseAnd, which LiteRT refuses (pipelines/tasks/classify.py)
+    return {"mask": tf.argmax(logits, axis=-1, output_type=tf.int32),
+            "probabilities": ops.softmax(logits, axis=-1)}
 
 
 def mask_rows(out: dict[str, np.ndarray], names: list[str], labels: list[str]) -> list[dict]:
