@@ -62,17 +62,18 @@ def latest_interrupted(cfg: ExperimentConfig) -> Path:
 
 def changed_keys(cfg: ExperimentConfig, saved: ExperimentConfig) -> list[str]:
     """The key paths whose values differ between two configs, except MAY_CHANGE."""
-    a, b = _flat(cfg.model_dump(mode="json")), _flat(saved.model_dump(mode="json"))
+    a, b = flat_config(cfg.model_dump(mode="json")), flat_config(saved.model_dump(mode="json"))
     keys = sorted(k for k in set(a) | set(b) if a.get(k) != b.get(k))
     return [k for k in keys if not any(k == p or k.startswith(p + ".") for p in MAY_CHANGE)]
 
 
-def _flat(tree: dict, prefix: str = "") -> dict:
+def flat_config(tree: dict, prefix: str = "") -> dict:
+    """{"a": {"b": 1}} -> {"a.b": 1}: a config as key paths (what --set names)."""
     out = {}
     for key, value in tree.items():
         path = f"{prefix}{key}"
         if isinstance(value, dict) and value:
-            out.update(_flat(value, path + "."))
+            out.update(flat_config(value, path + "."))
         else:
             out[path] = value
     return out

@@ -109,6 +109,22 @@ def train(
 
 
 @cli.command()
+@click.argument("run_dirs", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--out", type=click.Path(path_type=Path), default=None,
+              help="Folder for compare.md, compare.json and curves.png "
+              "(default: runs/compare/<timestamp>).")
+def compare(run_dirs: tuple[Path, ...], out: Path | None) -> None:
+    """Compare runs: the config keys that differ, test metrics, overlaid learning curves."""
+    import datetime
+
+    # heavy (matplotlib, the run-folder readers): imported when the command runs
+    from pipelines.report.compare import compare as compare_runs
+
+    out = out or Path("runs") / "compare" / datetime.datetime.now().strftime("%Y%m%d-%H%M%S")
+    click.echo(f"report: {compare_runs(list(run_dirs), out)}")
+
+
+@cli.command()
 @click.argument("run_dir", type=click.Path(path_type=Path))
 def evaluate(run_dir: Path) -> None:
     """Evaluate a trained run on its test split (writes metrics.json, plots, report)."""

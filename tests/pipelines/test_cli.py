@@ -169,3 +169,22 @@ def test_commands_print_no_tensorflow_log_lines(tmp_path):
     assert code == 0 and err == ""
     code, err = dlzoo_stderr("--verbose", "run", str(bad))
     assert code == 2 and len(err.splitlines()) > 1, err  # TensorFlow's lines, when asked for
+
+
+def test_compare_two_runs(tmp_path, capsys):
+    runs = tmp_path / "runs"
+    for width in (16, 32):
+        assert dlzoo("train", str(ROOT / "recipes" / "lenet5_digits.yaml"),
+                     "--set", "train.epochs=2", "--set", f"runs_dir={runs}",
+                     "--set", "model.name=mlp", "--set", f"model.params={{width: {width}}}",
+                     "--set", "train.tensorboard=false", "--set", "data.augment={}",
+                     "--run-dir", str(runs / f"w{width}")) == 0
+    out = tmp_path / "cmp"
+    assert dlzoo("compare", str(runs / "w16"), str(runs / "w32"), "--out", str(out)) == 0
+    table = json.loads((out / "compare.json").read_text())
+    assert table["differing_keys"] == ["model.params.width"]
+    assert [row["run"] for row in table["rows"]] == ["w16", "w32"]
+    assert (out / "curves.png").stat().st_size > 0
+    assert "model.params.width" in (out / "compare.md").read_text()
+    assert dlzoo("compare", str(runs / "w16"), str(tmp_path)) == 2
+    assert "not a dlzoo run folder" in capsys.readouterr().err
