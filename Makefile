@@ -20,7 +20,7 @@ test: $(STAMP)
 	$(BIN)/python -m pytest -n 2 --durations=15
 
 # The learning tests at seeds 0-4, each with oneDNN on and off, then the margins table
-# (tests/MARGINS.md). Not what CI runs: about 40 minutes on 2 cores.
+# (tests/MARGINS.md). Not what CI runs: about 27 minutes on 2 cores.
 MARGINS_LOG := runs/margins.jsonl
 test-robust: $(STAMP)
 	mkdir -p runs && rm -f $(MARGINS_LOG)

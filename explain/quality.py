@@ -192,7 +192,9 @@ def pointing_game(maps: np.ndarray, masks: np.ndarray, tolerance: int = 0) -> di
             max(r - tolerance, 0) : r + tolerance + 1, max(c - tolerance, 0) : c + tolerance + 1
         ]
         hits.append(bool(window.any()))
-        centre.append(bool(mask[h // 2, w // 2]))
+        # the centre baseline is judged by the same rule (tolerance) as the maps
+        centre.append(bool(mask[max(h // 2 - tolerance, 0) : h // 2 + tolerance + 1,
+                                max(w // 2 - tolerance, 0) : w // 2 + tolerance + 1].any()))
     return {
         "hit_rate": float(np.mean(hits)),
         "chance": float(masks.mean()),

@@ -92,10 +92,12 @@ def shapes_cnn() -> Trained:
     from pipelines.data.builtin import shapes
 
     keras.utils.set_random_seed(seeded(0))
-    split = shapes(n=900, size=24, seed=seeded(1)).splits["train"]
+    # 1,200 images, 20 epochs (test accuracy 0.975-0.99): with 700 and 15 epochs (0.84-0.92)
+    # the pointing game fell to 0.65 at seed 3 (tests/MARGINS.md)
+    split = shapes(n=1400, size=24, seed=seeded(1)).splits["train"]
     x, y, masks = split.x.astype(np.float32), split.y, split.extras["mask"]
-    model = fit(nested(shapes_core(), (0.0, 255.0)), x[:700], y[:700], epochs=15)
-    return Trained(model, x[:700], y[:700], x[700:], y[700:], (0.0, 255.0), masks[700:])
+    model = fit(nested(shapes_core(), (0.0, 255.0)), x[:1200], y[:1200], epochs=20)
+    return Trained(model, x[:1200], y[:1200], x[1200:], y[1200:], (0.0, 255.0), masks[1200:])
 
 
 @pytest.fixture(scope="session")

@@ -52,9 +52,14 @@ def test_pgd_at_least_as_strong_as_fgsm_and_large_epsilon_breaks_the_model(digit
     sane = attack_is_sane(rows)
     acc = {(r["attack"], r["epsilon"]): r["accuracy"] for r in rows}
     learned("clean accuracy", acc[("fgsm", 0)], at_least=0.9)
-    assert sane["within_epsilon"] and sane["pgd_at_least_fgsm"]
-    # an attack lowers accuracy
-    learned("clean - fgsm@1 accuracy", acc[("fgsm", 0)] - acc[("fgsm", 1)], at_least=0.15)
+    assert sane["within_epsilon"]
+    # PGD (random start) is at least as strong as FGSM at every epsilon, up to one image:
+    # at seed 3 it was one image weaker at epsilon 1 (0.807 vs 0.800, with 5 or 10 steps)
+    worst = min(acc[("fgsm", e)] - acc[("pgd", e)] for e in (1, 2, 6))
+    learned("fgsm - pgd accuracy (worst epsilon)", worst, at_least=-1.5 / len(x))
+    # an attack lowers accuracy: at epsilon 2 (1/8 of the range) by 0.59-0.67 over seeds 0-3
+    # (tests/MARGINS.md); at epsilon 1 the drop ranged 0.14-0.22, too close to any bar
+    learned("clean - fgsm@2 accuracy", acc[("fgsm", 0)] - acc[("fgsm", 2)], at_least=0.4)
     learned("pgd@6 accuracy", acc[("pgd", 6)], at_most=0.02)  # undefended: about 0
 
 

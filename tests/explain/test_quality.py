@@ -60,7 +60,10 @@ def test_pointing_game_on_shapes_beats_chance_and_the_centre(shapes_cnn, method)
     maps = to_map(
         method, attribute(method, as_scorer(s.model, input_range=s.input_range), x), x.shape[1:]
     )
-    result = pointing_game(maps, masks)
+    # Zhang et al. 2016's pointing game counts a hit within 15 px of the object on 224 px
+    # images; 1 px here (24 px images). Occlusion's maximum is a patch-sized plateau that
+    # straddles the object's edge: with no tolerance it hit 0.47-0.58 at seeds 1-2.
+    result = pointing_game(maps, masks, tolerance=1)
     learned("pointing hit rate", result["hit_rate"], at_least=0.75)
     learned("hit rate - centre baseline", result["hit_rate"] - result["centre_baseline"],
             at_least=0.1)

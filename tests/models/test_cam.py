@@ -48,11 +48,11 @@ def test_models_without_a_gap_head_are_refused():
 
 def test_trained_allconv_cam_peaks_inside_the_object(make_config):
     cfg = make_config(
-        data={"source": "shapes", "params": {"n": 600, "size": 24}, "batch_size": 32},
+        data={"source": "shapes", "params": {"n": 900, "size": 24}, "batch_size": 32},
         model={"name": "allconv_gap", "params": {"width": 0.2, "dropout": 0.0}},
-        train={
-            "epochs": 8,
-            "optimizer": {"name": "adam", "learning_rate": 0.003},
+        train={  # 600 images, lr 3e-3, 8 epochs stalled at 0.6 accuracy (seed 0, oneDNN off)
+            "epochs": 12,
+            "optimizer": {"name": "adam", "learning_rate": 0.001},
             "backup": False,
             "checkpoint": False,
         },

