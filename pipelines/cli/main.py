@@ -7,6 +7,7 @@ need it, so `dlzoo --help` answers at once.
 
 from __future__ import annotations
 
+import datetime
 import sys
 from pathlib import Path
 
@@ -115,8 +116,6 @@ def train(
               "(default: runs/compare/<timestamp>).")
 def compare(run_dirs: tuple[Path, ...], out: Path | None) -> None:
     """Compare runs: the config keys that differ, test metrics, overlaid learning curves."""
-    import datetime
-
     # heavy (matplotlib, the run-folder readers): imported when the command runs
     from pipelines.report.compare import compare as compare_runs
 
