@@ -20,6 +20,8 @@ from pipelines.cli.quiet import quiet_tensorflow
 
 
 def _load(recipe: str, overrides: tuple[str, ...]):
+    if not Path(recipe).is_file():  # answered before the 4 s TensorFlow import below
+        raise UserError(f"recipe not found: {recipe}")
     # heavy (TensorFlow): imported when the command runs, so --help answers at once
     from pipelines.config.load import load_recipe
 
