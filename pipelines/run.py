@@ -26,6 +26,7 @@ from common.machine import numerics
 from pipelines.config.experiment import ExperimentConfig
 from pipelines.config.load import dump_config, load_recipe
 from pipelines.data.builder import DataBundle, build
+from pipelines.export.device_formats import DEVICE_FORMATS, require
 from pipelines.export.run_export import export_standard
 from pipelines.report import metrics as run_metrics
 from pipelines.report.summary import overview_markdown, train_markdown
@@ -201,9 +202,12 @@ def export(run: Run) -> list[Path]:
 
 
 def check_export_formats(run: Run) -> None:
-    """LiteRT / ONNX files come from the standard exporter; the generative and sequence
-    tasks' own exporters write SavedModels only (checked before training, too)."""
-    device = [f for f in run.cfg.export.formats if f != "saved_model"]
+    """LiteRT / ONNX files come from the standard exporter, and need the deploy extra;
+    the generative and sequence tasks' own exporters write SavedModels only. Checked
+    before training and again at export (`dlzoo export` of a finished run)."""
+    device = [f for f in run.cfg.export.formats if f in DEVICE_FORMATS]
+    for fmt in device:  # a missing package is one message, before anything is written
+        require(fmt)
     if device and run.task.export is not None:
         raise UserError(
             f"export.formats {device}: LiteRT and ONNX files are written for the classify "

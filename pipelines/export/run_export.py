@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from common import report
-from pipelines.export.device_formats import DEVICE_FORMATS, require, write_device_formats
+from pipelines.export.device_formats import DEVICE_FORMATS, write_device_formats
 from pipelines.export.saved_model import export_model, run_metadata
 from pipelines.report.metrics import record
 
@@ -25,9 +25,7 @@ def export_standard(run: Run) -> Path:
     sample = sample.astype(run.bundle.spec.raw_dtype)
     root = Path(cfg.export.dir) / (cfg.export.name or cfg.name)
     model = getattr(run.model, "inference_model", run.model)  # a training wrapper's classifier
-    device = [f for f in cfg.export.formats if f in DEVICE_FORMATS]
-    for fmt in device:  # before anything is written: a missing package is one message
-        require(fmt)
+    device = [f for f in cfg.export.formats if f in DEVICE_FORMATS]  # packages: run.py checks
     path = export_model(
         model,
         run.bundle.spec,
