@@ -43,7 +43,7 @@ METHODS = ("gradients", "gradxinput", "smoothgrad", "ig", "gradcam", "occlusion"
 
 def dlzoo_shaped(name: str, input_shape: tuple[int, ...], params: dict) -> keras.Model:
     """The registry's network behind a raw-input Rescaling layer, as the pipeline nests it."""
-    from models.registry import build_model
+    from models.catalog import build_model
 
     core = build_model(name, inputs={"input_shape": input_shape, "num_classes": 10}, params=params)
     inputs = keras.Input(input_shape, name="inputs")

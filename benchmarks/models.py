@@ -41,7 +41,7 @@ def measure(name: str, steps: int, batch: int) -> dict:
     import keras
     import numpy as np
 
-    from models.registry import build_model, get_spec
+    from models.catalog import build_model, get_spec
     from pipelines.data.spec import DataSpec
     from pipelines.tasks.base import task_for
 
@@ -89,7 +89,7 @@ def measure(name: str, steps: int, batch: int) -> dict:
 
 
 def catalog() -> list[str]:
-    from models.registry import list_models
+    from models.catalog import list_models
 
     return [n for t in ("classify", "classify_aux", "segment") for n in list_models(task=t)]
 

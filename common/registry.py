@@ -66,21 +66,26 @@ def validate_params(
     Errors name the key path (`where.key`) and the parameters `fn` accepts, so a
     recipe author sees what is allowed without reading the source.
     """
-    accepted = keyword_params(fn, skip)
+    hints = _hints(fn)
+    accepted = {name: hints.get(name, Any) for name in keyword_params(fn, skip)}
+    return validate_against(accepted, params, where=where,
+                            name=getattr(fn, "__name__", "params"))
+
+
+def validate_against(
+    accepted: dict[str, Any], params: dict[str, Any], *, where: str, name: str = "params"
+) -> dict[str, Any]:
+    """`validate_params` for a signature given as {parameter: type hint} (the model
+    catalog's manifest gives one without importing the builders)."""
     unknown = sorted(set(params) - set(accepted))
     if unknown:
         raise UserError(
             f"{where}: unknown parameter(s) {', '.join(unknown)}; "
             f"allowed: {', '.join(sorted(accepted)) or '(none)'}"
         )
-    hints = _hints(fn)
-    fields = {
-        name: (hints.get(name, Any), ... if p.default is p.empty else p.default)
-        for name, p in accepted.items()
-        if name in params
-    }
+    fields = {key: (accepted[key], ...) for key in params}
     model = pydantic.create_model(  # type: ignore[call-overload]
-        f"{getattr(fn, '__name__', 'params')}_params",
+        f"{name}_params",
         __config__=pydantic.ConfigDict(arbitrary_types_allowed=True),
         **fields,
     )
@@ -92,7 +97,7 @@ def validate_params(
             for e in err.errors()
         ]
         raise UserError("\n".join(lines)) from None
-    return {name: getattr(checked, name) for name in params}
+    return {key: getattr(checked, key) for key in params}
 
 
 def _hints(fn: Callable) -> dict[str, Any]:

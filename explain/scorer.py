@@ -12,7 +12,7 @@ import numpy as np
 import tensorflow as tf
 
 from common.errors import UserError
-from models.registry import MODELS
+from models.catalog import MODELS
 
 
 class Scorer:
@@ -166,8 +166,6 @@ class Scorer:
 
 def registry_layer(names: list[str]) -> str | None:
     """The registry's `gradcam_layer` for the first registered model name in `names`."""
-    import models  # noqa: F401  (registers every family)
-
     for name in names:
         if name in MODELS:
             return MODELS.get(name).gradcam_layer

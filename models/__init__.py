@@ -1,31 +1,5 @@
-"""The architecture catalog. Importing this package registers every family, by name."""
+"""The architecture catalog: one family per module, each builder registered by name.
 
-from models import (  # noqa: F401  (each import registers its builders)
-    aae,
-    alexnet,
-    allconv,
-    autoencoders,
-    cgan,
-    char_lm,
-    cnn,
-    conv1d,
-    dense,
-    gan,
-    inception,
-    lenet,
-    memn2n,
-    nin,
-    recurrent,
-    resnet,
-    segmentation,
-    seq2seq,
-    skipgram,
-    text_baselines,
-    transfer,
-    vae,
-    vgg,
-    wgan,
-)
-from models.registry import MODELS, ModelSpec, build_model, get_spec, list_models, register_model
-
-__all__ = ["MODELS", "ModelSpec", "build_model", "get_spec", "list_models", "register_model"]
+`models.catalog` imports every family (read the registry through it); this package
+imports none, so `models.manifest` answers what the catalog holds without Keras.
+"""

@@ -13,11 +13,12 @@ from __future__ import annotations
 import dataclasses
 import fnmatch
 from collections.abc import Callable
-from typing import Any
-
-import keras
+from typing import TYPE_CHECKING, Any
 
 from common.registry import Registry, keyword_params
+
+if TYPE_CHECKING:  # annotations only: the keras-free manifest imports this module
+    import keras
 
 # Builder arguments supplied from the data, never from a recipe.
 INJECTED = (

@@ -202,17 +202,18 @@ def export(run: Run) -> list[Path]:
 
 
 def check_export_formats(run: Run) -> None:
-    """LiteRT / ONNX files come from the standard exporter, and need the deploy extra;
-    the generative and sequence tasks' own exporters write SavedModels only. Checked
-    before training and again at export (`dlzoo export` of a finished run)."""
+    """LiteRT / ONNX files need the deploy extra, and a task whose inputs convert (not the
+    text tasks'). Checked before training and again at export (`dlzoo export` of a
+    finished run)."""
     device = [f for f in run.cfg.export.formats if f in DEVICE_FORMATS]
     for fmt in device:  # a missing package is one message, before anything is written
         require(fmt)
-    if device and run.task.export is not None:
+    if device and not run.task.device_formats:
         raise UserError(
-            f"export.formats {device}: LiteRT and ONNX files are written for the classify "
-            f"and segment tasks; this recipe's model {run.cfg.model.name!r} "
-            f"({run.bundle.spec.task}) exports a SavedModel only: drop them"
+            f"export.formats {device}: LiteRT and ONNX files are written for the image, "
+            f"table and generative tasks; this recipe's model {run.cfg.model.name!r} "
+            f"({run.bundle.spec.task}: string inputs and an in-graph vocabulary) exports "
+            "a SavedModel only: drop them"
         )
 
 

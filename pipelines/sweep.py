@@ -16,6 +16,7 @@ from common.io import write_json, write_text
 from pipelines.config.experiment import ExperimentConfig
 from pipelines.config.load import dump_config
 from pipelines.report import plots
+from pipelines.report.hparams import numeric, write_hparams
 from pipelines.run import Run, run_all
 from pipelines.run_dir import new_run_dir
 from pipelines.stages.claims import check_sweep
@@ -57,13 +58,15 @@ def run_sweep(cfg: ExperimentConfig, run_dir: Path | None = None) -> list[tuple[
     ]
     run_dir = run_dir or new_run_dir(cfg)
     write_text(run_dir / "config.yaml", dump_config(cfg))
-    runs = []
+    runs: list[tuple[str, Run]] = []
     for i, (label, variant) in enumerate(configs, start=1):
         print(f"\n=== sweep variant {i}/{len(configs)}: {label} ===", flush=True)
         sub = run_dir / f"{i:02d}-{_slug(label)}"
         sub.mkdir(parents=True, exist_ok=True)
         runs.append((label, run_all(variant, sub)))
     summarize(cfg, runs, run_dir)
+    write_hparams(run_dir, [(label, dict(over), _final_metrics(run))
+                            for (label, over), (_, run) in zip(variants(cfg), runs)])
     if cfg.published is not None:  # a paper's numbers beside the variants' (mean, spread)
 
         compare_sweep(cfg, runs, run_dir)
@@ -109,6 +112,12 @@ def summarize(cfg: ExperimentConfig, runs: list[tuple[str, Run]], run_dir: Path)
         + report.image("learning curves of every variant", curves, run_dir),
     )
     return rows
+
+
+def _final_metrics(run: Run) -> dict[str, float]:
+    """The test metrics and the last epoch's history, for the HParams dashboard."""
+    last = {key: values[-1] for key, values in run.history.items() if values}
+    return numeric({**{f"final {key}": value for key, value in last.items()}, **run.metrics})
 
 
 def _slug(label: str) -> str:

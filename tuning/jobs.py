@@ -24,6 +24,7 @@ from common.errors import UserError
 from common.io import write_json, write_text
 from pipelines.config.experiment import ExperimentConfig
 from pipelines.config.load import dump_config
+from pipelines.report.hparams import write_hparams
 from tuning import distributed, results, summary
 from tuning.tuners import PROJECT, make_tuner
 
@@ -121,8 +122,9 @@ def write_outputs(
     sizes = _sizes(hypermodel, oracle)
     report.section(run_dir, "overview", summary.overview(cfg, oracle, hypermodel.max_epochs, sizes))
     figure = run_dir / "plots" / "score_vs_trial.png"
-    if rows and plot:
+    if rows and plot:  # after the last trial: the figure and TensorBoard's HParams view
         results.score_plot(rows, run_dir, tune)
+        write_hparams(run_dir, results.hparam_sessions(rows, tune.objective))
     plot_md = report.image("score against trial", figure, run_dir) if figure.exists() else ""
     parts = [summary.results(rows, ranked, cfg, plot_md)]
     if replays:

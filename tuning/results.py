@@ -19,6 +19,7 @@ from common import report
 from common.io import write_text
 from pipelines.config.experiment import ExperimentConfig
 from pipelines.config.load import dump_config
+from pipelines.report.hparams import Session, numeric
 from tuning import plots
 from tuning.hypermodel import RecipeHyperModel
 from tuning.robust import ROBUST_METRIC, pareto_front
@@ -144,6 +145,16 @@ def _header(trial, cfg: ExperimentConfig) -> str:
         f"from scratch\n# on {where} for {cfg.train.epochs} epochs with seed {cfg.seed}. "
         f"Replay: dlzoo run <this file>\n"
     )
+
+
+def hparam_sessions(rows: list[dict[str, Any]], objective: str) -> list[Session]:
+    """(trial, hyperparameters, score and metrics) of each completed trial, for the
+    TensorBoard HParams dashboard."""
+    measured = {"trial", "status", "round", "from", "score", objective, "val_accuracy",
+                "val_loss", ROBUST_METRIC, *COSTS}
+    return [(str(row["trial"]), {k: v for k, v in row.items() if k not in measured},
+             numeric({k: v for k, v in row.items() if k in measured - {"trial"}}))
+            for row in completed(rows)]
 
 
 def write_tables(rows: list[dict[str, Any]], run_dir: Path) -> None:

@@ -17,7 +17,7 @@ from collections.abc import Callable
 from typing import Any
 
 from common.registry import Registry
-from models.registry import MODELS
+from models.catalog import MODELS
 
 Sampler = Callable[[Any], dict[str, Any]]  # keras_tuner.HyperParameters -> overrides
 

@@ -192,12 +192,12 @@ def _one_line(text) -> str:
 @click.option("--task", default=None, help="Only models of this task.")
 def models_(task: str | None) -> None:
     """List the registered models."""
-    # heavy (TensorFlow): imported when the command runs, so --help answers at once
-    from models.registry import get_spec, list_models
+    # read from the catalog's manifest, without Keras: answers at once
+    from models.manifest import catalog
 
-    for name in list_models(task=task):
-        spec = get_spec(name)
-        click.echo(f"{name:22s} {spec.task:10s} {spec.description}")
+    for name, entry in catalog().items():
+        if task in (None, entry.task):
+            click.echo(f"{name:22s} {entry.task:10s} {entry.description}")
 
 
 @cli.command()

@@ -17,7 +17,7 @@ from pydantic import BaseModel, Field, StringConstraints, model_validator
 from common.config import Strict
 from common.errors import UserError
 from explain.config import AttackConfig, ExplainConfig
-from models.registry import MODELS
+from models.manifest import catalog
 from pipelines.config.data import DataConfig
 from pipelines.config.generative import GenerativeConfig
 from pipelines.config.model import ModelConfig
@@ -97,7 +97,7 @@ class ExperimentConfig(Strict):
             return raw
         model = raw.get("model")
         name = model.get("name") if isinstance(model, dict) else None
-        size = MODELS.get(name).input_size if isinstance(name, str) and name in MODELS else None
+        size = catalog()[name].input_size if isinstance(name, str) and name in catalog() else None
         if size and raw["data"].get("image_size") is None:
             raw = {**raw, "data": {**raw["data"], "image_size": list(size)}}
         return raw
@@ -125,7 +125,7 @@ def format_errors(err: pydantic.ValidationError, model: type[BaseModel] = Experi
         path = ".".join(loc) or "(top level)"
         msg = e["msg"].removeprefix("Value error, ")
         if e["type"] == "value_error" and ": " in msg and "." in msg.split(": ")[0]:
-            lines.append(f"  {msg}")  # already names its own key path
+            lines.extend(f"  {line}" for line in msg.splitlines())  # names its key paths
             continue
         if e["type"] == "extra_forbidden":
             allowed = _allowed_keys(model, loc[:-1])

@@ -22,7 +22,7 @@ from pydantic import Field, field_validator, model_validator
 
 from common.config import Strict
 from common.errors import UserError
-from models.registry import MODELS, get_spec
+from models.manifest import catalog
 from pipelines.config.model import check_model_params
 
 
@@ -44,7 +44,7 @@ class JudgeConfig(Strict):
 
     @model_validator(mode="after")
     def _known_classifier(self) -> JudgeConfig:
-        if self.model in MODELS and get_spec(self.model).task != "classify":
+        if self.model in catalog() and catalog()[self.model].task != "classify":
             raise ValueError(f"generative.judge.model: {self.model!r} is not a classifier")
         try:
             check_model_params(self.model, self.params, where="generative.judge.params")

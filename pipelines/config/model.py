@@ -2,6 +2,8 @@
 
 `model.params` is checked against the builder's signature and type hints at load (the
 catalog itself only raises `ValueError`s naming an argument: here the key path is added).
+The signatures come from the catalog's manifest (models/manifest.py), so a recipe's
+mistakes are answered without importing Keras.
 """
 
 from __future__ import annotations
@@ -12,8 +14,8 @@ from pydantic import Field, model_validator
 
 from common.config import Strict
 from common.errors import UserError
-from common.registry import validate_params
-from models.registry import INJECTED, MODELS, get_spec
+from common.registry import validate_against
+from models.manifest import catalog
 
 
 def check_model_params(name: str, params: dict[str, Any], *, where: str = "model.params") -> dict:
@@ -23,10 +25,11 @@ def check_model_params(name: str, params: dict[str, Any], *, where: str = "model
         UserError: unknown model, unknown parameter or a value of the wrong type,
             naming `where.<parameter>` and what is allowed.
     """
-    if name not in MODELS:
+    models = catalog()
+    if name not in models:
         raise UserError(f"{where.rpartition('.')[0]}.name: unknown model {name!r}; "
-                        f"known: {', '.join(MODELS.names())}")
-    return validate_params(get_spec(name).builder, params, where=where, skip=INJECTED)
+                        f"known: {', '.join(models)}")
+    return validate_against(models[name].param_hints(), params, where=where, name=name)
 
 
 class ModelConfig(Strict):

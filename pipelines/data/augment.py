@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable
-from typing import Literal
-
-import keras
-import tensorflow as tf
+from typing import TYPE_CHECKING, Literal
 
 from common.registry import Registry
+
+if TYPE_CHECKING:
+    import keras
 
 
 @dataclasses.dataclass(frozen=True)
@@ -40,6 +40,13 @@ def _register(name: str):
     return lambda fn: AUGMENTATIONS.add(name, fn)
 
 
+def _layers():
+    # heavy (Keras): imported when an augmentation is built, not when a recipe is checked
+    import keras
+
+    return keras.layers
+
+
 def _on_images(layer: keras.layers.Layer) -> Augmentation:
     def apply(x, y):
         return layer(x, training=True), y
@@ -56,7 +63,7 @@ def flip(
     num_classes,
     input_shape,
 ) -> Augmentation:
-    return _on_images(keras.layers.RandomFlip(mode, seed=seed))
+    return _on_images(_layers().RandomFlip(mode, seed=seed))
 
 
 @_register("rotation")
@@ -71,7 +78,7 @@ def rotation(
 ) -> Augmentation:
     """Rotate by up to `factor` of a full turn."""
     return _on_images(
-        keras.layers.RandomRotation(
+        _layers().RandomRotation(
             factor, fill_mode=fill_mode, fill_value=input_range[0], seed=seed
         )
     )
@@ -88,7 +95,7 @@ def zoom(
     input_shape,
 ) -> Augmentation:
     return _on_images(
-        keras.layers.RandomZoom(factor, fill_mode=fill_mode, fill_value=input_range[0], seed=seed)
+        _layers().RandomZoom(factor, fill_mode=fill_mode, fill_value=input_range[0], seed=seed)
     )
 
 
@@ -103,7 +110,7 @@ def translation(
     input_shape,
 ) -> Augmentation:
     return _on_images(
-        keras.layers.RandomTranslation(
+        _layers().RandomTranslation(
             factor, factor, fill_mode=fill_mode, fill_value=input_range[0], seed=seed
         )
     )
@@ -111,14 +118,16 @@ def translation(
 
 @_register("contrast")
 def contrast(*, factor: float = 0.2, input_range, seed, num_classes, input_shape) -> Augmentation:
-    return _on_images(keras.layers.RandomContrast(factor, value_range=input_range, seed=seed))
+    return _on_images(_layers().RandomContrast(factor, value_range=input_range, seed=seed))
 
 
 @_register("crop")
 def crop(*, padding: int = 4, input_range, seed, num_classes, input_shape) -> Augmentation:
     """Pad by `padding` pixels, then crop back to size at a random place (CIFAR style)."""
+    # heavy: imported when the augmentation is built, not when a recipe is checked
+    import tensorflow as tf
 
-    layer = keras.layers.RandomCrop(input_shape[0], input_shape[1], seed=seed)
+    layer = _layers().RandomCrop(input_shape[0], input_shape[1], seed=seed)
 
     def apply(x, y):
         padded = tf.pad(
@@ -137,7 +146,7 @@ def mixup(*, alpha: float = 0.2, input_range, seed, num_classes, input_shape) ->
 
     Labels become soft, so the builder switches every split to one-hot labels.
     """
-    layer = keras.layers.MixUp(alpha=alpha, seed=seed)
+    layer = _layers().MixUp(alpha=alpha, seed=seed)
 
     def apply(x, y):
         mixed = layer({"images": x, "labels": y}, training=True)

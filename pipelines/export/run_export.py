@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from common import report
-from pipelines.export.device_formats import DEVICE_FORMATS, write_device_formats
+from pipelines.export.device_formats import DEVICE_FORMATS, fixed_signature, write_device_formats
 from pipelines.export.saved_model import export_model, run_metadata
 from pipelines.report.metrics import record
 
@@ -35,9 +35,12 @@ def export_standard(run: Run) -> Path:
         tolerance=cfg.export.tolerance,
         metadata=run_metadata(run),
         extra_formats=(lambda folder: write_device_formats(
-            model, run.bundle.spec, run.task.serving_outputs, folder, formats=device,
-            quantize=cfg.export.quantize, check=_check_batch(run),
-            calibration=lambda: _calibration_batches(run))) if device else None,
+            model, fixed_signature(run.bundle.spec), run.task.serving_outputs, folder,
+            formats=device, quantize=cfg.export.quantize, check=_check_batch(run),
+            calibration=lambda: _calibration_batches(run),
+            input_note={"range": list(run.bundle.spec.input_range),
+                        "note": "fixed size: resize to this shape before calling"}))
+        if device else None,
     )
     record(run, {"export_path": str(path)})
     formats = json.loads((path / "metadata.json").read_text())["formats"]
@@ -68,7 +71,7 @@ def export_markdown(path: Path, tolerance: float, formats: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _check_batch(run: Run, limit: int = 512) -> tuple[np.ndarray, np.ndarray | None]:
+def _check_batch(run: Run, limit: int = 512) -> tuple[dict[str, np.ndarray], np.ndarray | None]:
     """Up to `limit` test examples (at the model's input size, raw range) and labels."""
     xs, ys = [], []
     for x, y in run.bundle.test:
@@ -77,14 +80,14 @@ def _check_batch(run: Run, limit: int = 512) -> tuple[np.ndarray, np.ndarray | N
         if sum(len(b) for b in xs) >= limit:
             break
     x, y = np.concatenate(xs)[:limit], np.concatenate(ys)[:limit]
-    return x, (y if run.bundle.spec.label_mode == "sparse" else None)
+    return {"inputs": x}, (y if run.bundle.spec.label_mode == "sparse" else None)
 
 
 def _calibration_batches(run: Run, examples: int = 256):
     """int8 calibration: batches of the training split, as training feeds them."""
     seen = 0
     for x, _ in run.bundle.train:
-        yield x.numpy()
+        yield {"inputs": x.numpy()}
         seen += len(x)
         if seen >= examples:
             return

@@ -11,8 +11,8 @@ import keras
 
 import pipelines.tasks.catalog  # noqa: F401  (registers every task, explicitly listed)
 from common.errors import UserError
-from models.registry import build_model as build_network
-from models.registry import get_spec
+from models.catalog import build_model as build_network
+from models.catalog import get_spec
 from pipelines.config.experiment import ExperimentConfig
 from pipelines.config.model import check_model_params
 from pipelines.data.spec import DataSpec

@@ -41,6 +41,8 @@ class Task:
             None trains on run.bundle (generative tasks build denoising pairs and
             add sample grids and a `val_fd` monitor).
         monitor, mode: the validation metric for best checkpoints.
+        device_formats: whether its exports can also be LiteRT / ONNX files (the text
+            tasks' string inputs and in-graph vocabularies do not convert).
     """
 
     name: str
@@ -53,6 +55,7 @@ class Task:
     monitor: str = "val_loss"
     mode: str = "min"
     data_tasks: tuple[str, ...] = ()  # the data (spec.task) it can train on; () = no check
+    device_formats: bool = True
 
 
 TASKS: Registry[Task] = Registry("task")

@@ -4,6 +4,10 @@
 clipnorm: 1.0}`; any argument of the Keras optimizer class is accepted (checked at
 load). `momentum`, `nesterov` and `amsgrad` are presets of SGD and Adam, so a sweep
 can list the lecture's optimizer family by name.
+
+The config checks a recipe with this module before anything trains, so it names the
+Keras classes and their arguments instead of importing Keras (3-4 s): a recipe's mistake
+is answered at once. tests/pipelines/test_train.py checks the tables against Keras.
 """
 
 from __future__ import annotations
@@ -12,42 +16,66 @@ import math
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-import keras
-
-from common.registry import Registry, validate_params
+from common.registry import Registry, validate_against, validate_params
 from pipelines.config.distribute import scaled_learning_rate
 
 if TYPE_CHECKING:  # the config validators import this module: annotations only
+    import keras
+
     from pipelines.config.experiment import ExperimentConfig
 
-OPTIMIZERS: Registry[tuple[type, dict[str, Any]]] = Registry("optimizer")
+# Every Keras optimizer's arguments (keras.optimizers.Optimizer's), then each class's own.
+_SHARED_ARGS = {"weight_decay": float | None, "clipnorm": float | None,
+                "clipvalue": float | None, "global_clipnorm": float | None, "use_ema": bool,
+                "ema_momentum": float, "ema_overwrite_frequency": int | None,
+                "loss_scale_factor": float | None, "gradient_accumulation_steps": int | None}
+_ADAM_ARGS = {"beta_1": float, "beta_2": float, "epsilon": float, "amsgrad": bool}
+KERAS_OPTIMIZER_ARGS: dict[str, dict[str, Any]] = {
+    "SGD": {"momentum": float, "nesterov": bool},
+    "Adagrad": {"initial_accumulator_value": float, "epsilon": float},
+    "Adadelta": {"rho": float, "epsilon": float},
+    "RMSprop": {"rho": float, "momentum": float, "epsilon": float, "centered": bool},
+    "Adam": _ADAM_ARGS,
+    "AdamW": _ADAM_ARGS,
+    "Nadam": {"beta_1": float, "beta_2": float, "epsilon": float},
+}
+
+OPTIMIZERS: Registry[tuple[str, dict[str, Any]]] = Registry("optimizer")
 for _name, _cls, _preset in [
-    ("sgd", keras.optimizers.SGD, {}),
-    ("momentum", keras.optimizers.SGD, {"momentum": 0.9}),
-    ("nesterov", keras.optimizers.SGD, {"momentum": 0.9, "nesterov": True}),
-    ("adagrad", keras.optimizers.Adagrad, {}),
-    ("adadelta", keras.optimizers.Adadelta, {}),
-    ("rmsprop", keras.optimizers.RMSprop, {}),
-    ("adam", keras.optimizers.Adam, {}),
-    ("amsgrad", keras.optimizers.Adam, {"amsgrad": True}),
-    ("adamw", keras.optimizers.AdamW, {}),
-    ("nadam", keras.optimizers.Nadam, {}),
+    ("sgd", "SGD", {}),
+    ("momentum", "SGD", {"momentum": 0.9}),
+    ("nesterov", "SGD", {"momentum": 0.9, "nesterov": True}),
+    ("adagrad", "Adagrad", {}),
+    ("adadelta", "Adadelta", {}),
+    ("rmsprop", "RMSprop", {}),
+    ("adam", "Adam", {}),
+    ("amsgrad", "Adam", {"amsgrad": True}),
+    ("adamw", "AdamW", {}),
+    ("nadam", "Nadam", {}),
 ]:
     OPTIMIZERS.add(_name, (_cls, _preset))
 
 
 def check_optimizer_params(name: str, params: dict[str, Any]) -> dict[str, Any]:
     cls, _ = OPTIMIZERS.get(name)
-    return validate_params(
-        cls.__init__, params, where="train.optimizer", skip=("learning_rate", "name")
-    )
+    accepted = {**KERAS_OPTIMIZER_ARGS[cls], **_SHARED_ARGS}
+    return validate_against(accepted, params, where="train.optimizer", name=cls)
 
 
 def make_optimizer(
     name: str, learning_rate: Any, params: dict[str, Any]
 ) -> keras.optimizers.Optimizer:
     cls, preset = OPTIMIZERS.get(name)
-    return cls(learning_rate=learning_rate, **{**preset, **check_optimizer_params(name, params)})
+    optimizer = getattr(_keras().optimizers, cls)
+    return optimizer(learning_rate=learning_rate,
+                     **{**preset, **check_optimizer_params(name, params)})
+
+
+def _keras():
+    # heavy: imported when an optimizer or schedule is built, not when a recipe is checked
+    import keras
+
+    return keras
 
 
 # --- schedules: functions of (base_lr, total_steps, steps_per_epoch, **params) ---
@@ -73,7 +101,7 @@ def step(
     factor: float = 0.1,
 ) -> Any:
     """Multiply the rate by `factor` every `drop_every_epochs` epochs."""
-    return keras.optimizers.schedules.ExponentialDecay(
+    return _keras().optimizers.schedules.ExponentialDecay(
         base_lr,
         decay_steps=max(1, int(drop_every_epochs * steps_per_epoch)),
         decay_rate=factor,
@@ -86,7 +114,7 @@ def exponential(
     base_lr: float, *, total_steps: int, steps_per_epoch: int, decay_rate: float = 0.9
 ) -> Any:
     """Multiply the rate by `decay_rate` per epoch, smoothly."""
-    return keras.optimizers.schedules.ExponentialDecay(
+    return _keras().optimizers.schedules.ExponentialDecay(
         base_lr, decay_steps=steps_per_epoch, decay_rate=decay_rate
     )
 
@@ -94,7 +122,7 @@ def exponential(
 @_schedule("cosine")
 def cosine(base_lr: float, *, total_steps: int, steps_per_epoch: int, alpha: float = 0.0) -> Any:
     """Cosine decay to `alpha * base_lr` over the whole run (Loshchilov & Hutter 2017)."""
-    return keras.optimizers.schedules.CosineDecay(base_lr, decay_steps=total_steps, alpha=alpha)
+    return _keras().optimizers.schedules.CosineDecay(base_lr, decay_steps=total_steps, alpha=alpha)
 
 
 @_schedule("plateau")
@@ -113,7 +141,7 @@ def plateau(
 
 
 def plateau_callback(params: dict[str, Any]) -> keras.callbacks.Callback:
-    return keras.callbacks.ReduceLROnPlateau(
+    return _keras().callbacks.ReduceLROnPlateau(
         monitor=params.get("monitor", "val_loss"),
         factor=params.get("factor", 0.5),
         patience=params.get("patience", 3),
@@ -128,27 +156,6 @@ def check_schedule_params(name: str, params: dict[str, Any]) -> dict[str, Any]:
         where="train.schedule",
         skip=("base_lr", "total_steps", "steps_per_epoch"),
     )
-
-
-@keras.saving.register_keras_serializable(package="dlzoo")
-class Warmup(keras.optimizers.schedules.LearningRateSchedule):
-    """Linear warmup over `warmup_steps` (Goyal et al. 2017), then `after`."""
-
-    def __init__(self, after: Any, warmup_steps: int, base_lr: float) -> None:
-        self.after, self.warmup_steps, self.base_lr = after, warmup_steps, base_lr
-
-    def __call__(self, step):
-        step = keras.ops.cast(step, "float32")
-        ramp = self.base_lr * (step + 1) / self.warmup_steps
-        later = self.after(step - self.warmup_steps) if callable(self.after) else self.after
-        return keras.ops.where(step < self.warmup_steps, ramp, later)
-
-    def get_config(self) -> dict[str, Any]:
-        return {
-            "after": keras.saving.serialize_keras_object(self.after),
-            "warmup_steps": self.warmup_steps,
-            "base_lr": self.base_lr,
-        }
 
 
 def learning_rate(
@@ -170,7 +177,12 @@ def learning_rate(
         steps_per_epoch=steps_per_epoch,
         **check_schedule_params(name, params),
     )
-    return Warmup(schedule, warmup, base_lr) if warmup else schedule
+    if not warmup:
+        return schedule
+    # heavy (a Keras schedule class): imported when a schedule is built
+    from pipelines.train.warmup import Warmup
+
+    return Warmup(schedule, warmup, base_lr)
 
 
 def build_optimizer(cfg: ExperimentConfig, steps: int) -> keras.optimizers.Optimizer:

@@ -183,7 +183,7 @@ def test_grad_cam_on_the_registry_transfer_model_reaches_into_its_backbone():
     """`transfer` nests a lenet5 `backbone` two levels down; its registry layer
     ("backbone") ends in a vector here, so Grad-CAM falls back to the last conv layer
     with a spatial map, inside the backbone."""
-    from models.registry import build_model
+    from models.catalog import build_model
 
     core = build_model(
         "transfer",

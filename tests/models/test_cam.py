@@ -7,9 +7,9 @@ import numpy as np
 import pytest
 
 from models.allconv import _class_maps, cams_and_peaks, class_activation_maps
+from models.catalog import build_model
 from models.feature_geometry import cell_centres
 from models.introspect import find_layer
-from models.registry import build_model
 from pipelines import run as pipeline
 from pipelines.stages.cam import pointing_rate
 from tests.conftest import learned

@@ -10,8 +10,8 @@ import keras
 import numpy as np
 import pytest
 
+from models.catalog import build_model, get_spec, list_models
 from models.introspect import find_layer
-from models.registry import build_model, get_spec, list_models
 from pipelines.data.spec import DataSpec
 from pipelines.tasks.base import task_for
 
@@ -115,3 +115,16 @@ def test_segmentation_size_must_divide_by_two_to_the_depth():
             inputs={"input_shape": (20, 20, 1), "num_classes": 2},
             params={"depth": 3, "width": 2},
         )
+
+
+def test_manifest_is_what_the_registry_says():
+    """`dlzoo models` and the config checks read models/manifest.json, not the builders."""
+    import json
+
+    from models.manifest import MANIFEST, catalog, from_registry
+
+    assert json.loads(MANIFEST.read_text()) == from_registry(), (
+        "models/manifest.json is stale: run python -m models.manifest")
+    lenet = catalog()["lenet5"]
+    assert lenet.input_size == (32, 32) and lenet.task == "classify"
+    assert all(hint != "Any" for entry in catalog().values() for hint in entry.params.values())

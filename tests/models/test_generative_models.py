@@ -14,7 +14,7 @@ import keras
 import numpy as np
 import pytest
 
-from models.registry import build_model, list_models
+from models.catalog import build_model, list_models
 from pipelines.data.spec import DataSpec
 from pipelines.tasks.generative.task import compile_model, scaling_layers
 

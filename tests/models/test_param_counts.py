@@ -9,7 +9,7 @@ import keras
 import numpy as np
 import pytest
 
-from models.registry import build_model
+from models.catalog import build_model
 
 
 def trainable(model: keras.Model) -> int:

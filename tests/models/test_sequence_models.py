@@ -7,7 +7,7 @@ import keras
 import numpy as np
 import pytest
 
-from models.registry import build_model, get_spec, list_models
+from models.catalog import build_model, get_spec, list_models
 from models.seq2seq_decode import beam_search, greedy_decode
 from tests.conftest import learned, seeded
 

@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 
 from common.errors import UserError
+from models.catalog import build_model
 from models.introspect import find_sub_model
-from models.registry import build_model
 from models.transfer import set_trainable
 from pipelines import run as pipeline
 from tests.conftest import learned

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from common.errors import UserError
-from models.registry import build_model
+from models.catalog import build_model
 from pipelines import run as pipeline
 from pipelines.stages.activation_stats import hidden_layers, layer_statistics
 

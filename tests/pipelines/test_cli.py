@@ -78,6 +78,12 @@ def test_xor_perceptron_fails_mlp_succeeds(tmp_path):
     accuracy = {row["variant"]: row["test accuracy"] for row in rows}
     learned("perceptron accuracy", accuracy["model=perceptron"], at_most=0.75)
     learned("mlp accuracy", accuracy["model=mlp"], at_least=1.0)
+    # TensorBoard's HParams dashboard gets one session per variant, with its test accuracy
+    from pipelines.report.hparams import read_hparams
+
+    sessions = read_hparams(next(tmp_path.glob("xor/*/hparams")))
+    assert sessions["model=perceptron"][0]["model"].startswith("{'name': 'perceptron'")
+    assert sessions["model=mlp"][1]["accuracy"] == accuracy["model=mlp"]
 
 
 @pytest.mark.parametrize("args, expected", [
@@ -138,6 +144,13 @@ def test_console_script_help_is_quick_and_exit_codes():
     probe = subprocess.run([sys.executable, "-c", "import sys, pipelines.cli.main; "
                             "print('tensorflow' in sys.modules)"], capture_output=True, text=True)
     assert probe.stdout.strip() == "False"
+    # `dlzoo models` and a recipe's config errors are answered without TensorFlow (the
+    # catalog's manifest, the optimizers' argument tables): in well under 2 s
+    probe = subprocess.run([sys.executable, "-c", "import sys; from pipelines.config.load import "
+                            f"load_recipe; load_recipe({str(ROOT / 'recipes/lenet5_digits.yaml')!r}"
+                            ", ()); import models; print(sorted({'keras', 'tensorflow'} "
+                            "& set(sys.modules)))"], capture_output=True, text=True)
+    assert probe.stdout.strip() == "[]", probe.stderr
     bad = subprocess.run([sys.executable, "-m", "pipelines.cli.main", "run"], capture_output=True,
                          text=True)
     assert bad.returncode == 2 and "Missing argument" in bad.stderr

@@ -13,11 +13,11 @@ import tensorflow as tf
 from ai_edge_litert.interpreter import Interpreter
 
 from common.errors import UserError
-from models.registry import build_model
+from models.catalog import build_model
 from pipelines import api
 from pipelines.data.spec import DataSpec
 from pipelines.export import device_formats
-from pipelines.export.device_formats import FLOAT_TOLERANCE, write_device_formats
+from pipelines.export.device_formats import FLOAT_TOLERANCE, fixed_signature, write_device_formats
 from tests.conftest import learned, small_recipe
 
 
@@ -41,7 +41,8 @@ def test_tflite_and_onnx_round_trip_with_the_parity_check(digits_run):
         assert (path / file).stat().st_size == info["bytes"] > 100_000  # 61k float weights
         assert max(info["max_abs_diff"].values()) <= FLOAT_TOLERANCE
         assert info["top1_agreement"] == 1.0 and info["checked_on"] >= 256
-        assert info["input"]["shape"] == [None, 32, 32, 1]
+        assert info["inputs"][0]["shape"] == [None, 32, 32, 1]
+        assert info["inputs"][0]["name"] == "inputs" and info["inputs"][0]["dtype"] == "uint8"
     assert meta["formats"]["saved_model"]["bytes"] > 0
     assert "| tflite | model.tflite |" in (run.run_dir / "report.md").read_text()
 
@@ -108,14 +109,19 @@ def test_catalog_families_convert(tmp_path, name, params, shape, task):
         return {"probabilities": probs, key: tf.argmax(probs, -1)}
 
     x = np.random.default_rng(0).random((4, *shape), dtype=np.float32)
-    info = write_device_formats(model, spec, outputs, tmp_path, formats=["tflite", "onnx"],
-                                quantize="none", check=(x, None), calibration=None)
+    info = write_device_formats(model, fixed_signature(spec), outputs, tmp_path,
+                                formats=["tflite", "onnx"], quantize="none",
+                                check=({"inputs": x}, None), calibration=None)
     for fmt in ("tflite", "onnx"):
         assert max(info[fmt]["max_abs_diff"].values()) <= FLOAT_TOLERANCE, (fmt, info[fmt])
 
 
-def test_device_formats_on_a_task_with_its_own_exporter_are_refused_before_training(tmp_path):
-    raw = small_recipe(tmp_path, model={"name": "dense_ae", "params": {}},
+def test_device_formats_of_a_text_model_are_refused_before_training(tmp_path):
+    (tmp_path / "s.txt").write_text("".join(f"a {'good' if i % 2 else 'bad'} film\t{i % 2}\n"
+                                            for i in range(120)))
+    raw = small_recipe(tmp_path, data={"source": "text_lines",
+                                       "params": {"path": str(tmp_path / "s.txt")}},
+                       model={"name": "gru", "params": {"units": 4, "embedding_dim": 4}},
                        export={"enabled": True, "formats": ["saved_model", "tflite"]})
     with pytest.raises(UserError, match="exports a SavedModel only"):
         api.run(raw, run_dir=tmp_path / "run")

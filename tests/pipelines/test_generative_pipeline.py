@@ -6,16 +6,20 @@ stop with a clear message."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
+import onnxruntime
 import pytest
 import tensorflow as tf
+from ai_edge_litert.interpreter import Interpreter
 
 from common.errors import UserError
 from pipelines import run as pipeline
 from pipelines.cli.main import main as cli_main
 from pipelines.config.experiment import validate_config
+from pipelines.export.device_formats import FLOAT_TOLERANCE
 from pipelines.tasks.generative.sampling import generate
 from tests.conftest import learned, small_recipe
 
@@ -47,7 +51,8 @@ def autoencoder(tmp_path_factory):
     cfg = recipe(tmp, "dense_ae", {"latent_dim": 4, "widths": [64, 32]}, epochs=25, lr=3e-3,
                  data={"normalize": "rescale"}, generative={**FAST, "judge": None},
                  train={"checkpoint": False},
-                 export={"enabled": True, "dir": str(tmp / "saved"), "name": "ae"})
+                 export={"enabled": True, "dir": str(tmp / "saved"), "name": "ae",
+                         "formats": ["saved_model", "tflite", "onnx"]})
     return pipeline.run_all(cfg)
 
 
@@ -74,6 +79,16 @@ def test_encoder_and_decoder_export_round_trip(autoencoder):
     assert codes.shape == (8, 4) and images.dtype == np.float32
     np.testing.assert_allclose(images, expected, atol=1e-4)  # raw range, 0..16
     assert images.min() >= 0.0 and images.max() <= 16.0 and images.max() > 8.0
+    # the LiteRT and ONNX files of both halves, checked at export, and here end to end
+    for role in ("encoder", "decoder"):
+        formats = json.loads((Path(paths[role]) / "metadata.json").read_text())["formats"]
+        for fmt in ("tflite", "onnx"):  # else the export would have failed
+            assert formats[fmt]["checked_on"] >= 200 and formats[fmt]["bytes"] > 0, (role, fmt)
+    lite_encoder = Interpreter(model_path=f"{paths['encoder']}/model.tflite")
+    lite_decoder = Interpreter(model_path=f"{paths['decoder']}/model.tflite")
+    lite_codes = lite_encoder.get_signature_runner("serve")(images=x)["codes"]
+    lite_images = lite_decoder.get_signature_runner("serve")(codes=lite_codes)["images"]
+    np.testing.assert_allclose(lite_images, expected, atol=16 * FLOAT_TOLERANCE)
 
 
 @pytest.fixture(scope="module")
@@ -81,7 +96,8 @@ def cgan(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("cgan")
     params = {"latent_dim": 16, "g_widths": [64, 128], "d_widths": [128, 64], "dropout": 0.2}
     cfg = recipe(tmp, "cgan", params, epochs=12, data={"classes": [0, 1, 2, 3], "batch_size": 32},
-                 export={"enabled": True, "dir": str(tmp / "saved"), "name": "cg"})
+                 export={"enabled": True, "dir": str(tmp / "saved"), "name": "cg",
+                         "formats": ["saved_model", "onnx"]})
     return pipeline.run_all(cfg)
 
 
@@ -103,6 +119,12 @@ def test_generator_export_and_generate_command(cgan, tmp_path):
     exported = serve(noise=tf.constant(noise), labels=tf.constant(labels))["images"].numpy()
     expected = generate(cgan.model, noise, labels)  # in memory, raw range
     np.testing.assert_allclose(exported, expected, atol=1e-4)
+    # the ONNX file takes the same named inputs, noise and labels
+    session = onnxruntime.InferenceSession(str(path / "model.onnx"),
+                                           providers=["CPUExecutionProvider"])
+    feed = {i.name: {"noise": noise, "labels": labels}[i.name.split(":")[0]]
+            for i in session.get_inputs()}
+    np.testing.assert_allclose(session.run(None, feed)[0], expected, atol=16 * FLOAT_TOLERANCE)
     out, npy = tmp_path / "twos.png", tmp_path / "twos.npy"
     cli_main(["generate", str(path.parent), "-n", "9", "--label", "2",
               "--out", str(out), "--npy", str(npy)])

@@ -138,11 +138,29 @@ def test_every_optimizer_builds_and_steps(name):
     assert np.all(np.asarray(var) < 1.0)
 
 
+def test_optimizer_argument_tables_match_keras():
+    """The config checks optimizer arguments from tables (no Keras import): they must be
+    what the Keras classes accept."""
+    import inspect
+
+    from pipelines.train.optimizers import _SHARED_ARGS, KERAS_OPTIMIZER_ARGS
+
+    for cls, own in KERAS_OPTIMIZER_ARGS.items():
+        params = inspect.signature(getattr(keras.optimizers, cls).__init__).parameters
+        keras_args = {n for n, p in params.items() if p.kind is p.POSITIONAL_OR_KEYWORD
+                      or p.kind is p.KEYWORD_ONLY} - {"self", "learning_rate", "name"}
+        assert keras_args == {*own, *_SHARED_ARGS}, cls
+
+
 def test_optimizer_presets_and_params():
     nesterov = make_optimizer("nesterov", 0.1, {})
     assert nesterov.nesterov and nesterov.momentum == 0.9
     assert make_optimizer("amsgrad", 0.1, {}).amsgrad
     assert make_optimizer("sgd", 0.1, {"clipnorm": 1.0}).clipnorm == 1.0
+    with pytest.raises(UserError, match=r"train.optimizer.momentum"):
+        make_optimizer("sgd", 0.1, {"momentum": "fast"})
+    with pytest.raises(UserError, match=r"unknown parameter\(s\) beta_1; allowed: .*nesterov"):
+        make_optimizer("sgd", 0.1, {"beta_1": 0.9})
 
 
 @pytest.mark.parametrize("name", [n for n in SCHEDULES.names() if n != "plateau"])

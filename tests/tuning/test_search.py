@@ -43,6 +43,13 @@ def test_search_writes_results_and_best_config_replays(tune_recipe, tmp_path):
         assert (outcome.run_dir / name).stat().st_size > 0
     text = (outcome.run_dir / "report.md").read_text()
     assert "How the best model is obtained" in text and "train and validation" in text
+    from pipelines.report.hparams import read_hparams
+
+    sessions = read_hparams(outcome.run_dir / "hparams")  # TensorBoard's HParams view
+    assert sorted(sessions) == ["0", "1", "2"]
+    settings, values = sessions[best["trial"]]
+    assert settings["model.params.width"] == int(best["model.params.width"])
+    assert values["score"] == pytest.approx(float(best["score"]))
 
     replay = load_recipe(outcome.best_config)
     assert replay.tune is None and replay.data.train_on_val and not replay.train.checkpoint

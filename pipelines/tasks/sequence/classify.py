@@ -52,6 +52,7 @@ TASKS.add(
         evaluate=evaluate_run,
         serving_outputs=classifier_outputs,
         export=export,
+        device_formats=False,
         monitor="val_loss",
         mode="min",
         data_tasks=("classify",),

@@ -96,6 +96,7 @@ TASKS.add(
         evaluate=evaluate,
         serving_outputs=lambda logits: {"logits": logits},
         export=export,
+        device_formats=False,
         monitor="val_loss",
         mode="min",
         data_tasks=("language_model",),

@@ -84,6 +84,7 @@ TASKS.add(
         evaluate=evaluate,
         serving_outputs=classifier_outputs,
         export=export,
+        device_formats=False,
         monitor="val_loss",
         mode="min",
         data_tasks=("qa",),

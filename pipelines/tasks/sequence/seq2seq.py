@@ -142,6 +142,7 @@ TASKS.add(
         evaluate=evaluate,
         serving_outputs=lambda logits: {"logits": logits},
         export=export,
+        device_formats=False,
         monitor="val_loss",
         mode="min",
         data_tasks=("seq2seq",),
