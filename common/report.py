@@ -22,6 +22,7 @@ ORDER = [
     "generate",
     "explain",
     "attack",
+    "embedding_bias",
     "tune",
     "sweep",
     "claim",

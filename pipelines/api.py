@@ -11,7 +11,8 @@ A recipe is a YAML path, a mapping with the recipe's sections, or an ExperimentC
 overrides are `{"key.path": value}` or `["key.path=value", ...]` (the CLI's `--set`).
 Mistakes a user can make raise `common.errors.UserError` with one message (the CLI
 prints it and exits 2). The `dlzoo` commands run, train, evaluate and export are thin
-layers over these functions.
+layers over these functions; `embedding_bias` analyses a word-vector file without
+training (`dlzoo embedding-bias`).
 """
 
 from __future__ import annotations
@@ -28,12 +29,14 @@ from pipelines import run as pipeline
 from pipelines.config.experiment import ExperimentConfig, set_path, validate_config
 from pipelines.config.load import load_recipe, parse_override
 from pipelines.run import Run
+from pipelines.stages.embedding_bias import Analysis, analyse_file, bias_settings
 from pipelines.sweep import run_sweep
 
 Recipe = str | Path | Mapping[str, Any] | ExperimentConfig
 Overrides = Mapping[str, Any] | Iterable[str] | None
 
-__all__ = ["Run", "config", "evaluate", "export", "load", "run", "sweep", "train"]
+__all__ = ["Run", "config", "embedding_bias", "evaluate", "export", "load", "run", "sweep",
+           "train"]
 
 
 def config(recipe: Recipe, overrides: Overrides = None) -> ExperimentConfig:
@@ -103,6 +106,20 @@ def export(run: Run, *, name: str | None = None, dir: str | Path | None = None,
     if changes:  # validated like the recipe (a name must be one folder name)
         run.cfg = run.cfg.with_overrides(changes)
     return pipeline.export(run)
+
+
+def embedding_bias(file: str | Path, recipe: Recipe | None = None, overrides: Overrides = None,
+                   *, out: str | Path | None = None) -> Analysis:
+    """Bolukbasi et al.'s bias scores and hard debiasing of a word2vec text file, without
+    training (`dlzoo embedding-bias FILE`): report.md, metrics.json, figures and the
+    debiased vectors in `out` (default runs/embedding_bias/<timestamp>).
+
+    The settings are the recipe's `embedding_bias:` section (the defaults without a
+    recipe, or when it has none), with `embedding_bias.<key>` overrides.
+    """
+    items = _override_items(overrides)
+    cfg = config(recipe, dict(items)) if recipe is not None else None
+    return analyse_file(Path(file), bias_settings(cfg, items), _path(out))
 
 
 def _override_items(overrides: Overrides) -> list[tuple[str, Any]]:

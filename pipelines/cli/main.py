@@ -249,6 +249,7 @@ def _print_summary(result) -> None:
 from pipelines.cli.tune import tune; cli.add_command(tune)  # noqa: E402, E702, I001
 from pipelines.cli.generate import generate; cli.add_command(generate)  # noqa: E402, E702, I001
 from pipelines.cli.explain import attack, explain; cli.add_command(explain); cli.add_command(attack)  # noqa: E402, E702, I001, E501
+from pipelines.cli.embedding_bias import embedding_bias; cli.add_command(embedding_bias)  # noqa: E402, E702, I001, E501
 
 
 def main(argv: list[str] | None = None) -> None:

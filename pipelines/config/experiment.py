@@ -19,6 +19,7 @@ from common.errors import UserError
 from explain.config import AttackConfig, ExplainConfig
 from models.manifest import catalog
 from pipelines.config.data import DataConfig
+from pipelines.config.embedding_bias import EmbeddingBiasConfig
 from pipelines.config.generative import GenerativeConfig
 from pipelines.config.model import ModelConfig
 from pipelines.config.sequence import PublishedConfig, SequenceConfig
@@ -87,6 +88,7 @@ class ExperimentConfig(Strict):
     pretrain: PretrainConfig | None = None  # train a backbone first (tasks/transfer.py)
     activations: ActivationStatsConfig | None = None  # per-layer stats (stages/)
     cam: CamConfig | None = None  # class activation maps stage (stages/cam.py)
+    embedding_bias: EmbeddingBiasConfig | None = None  # word-vector bias, debias (stages/)
 
     @model_validator(mode="before")
     @classmethod
