@@ -6,7 +6,9 @@ compiles the model exactly as `dlzoo run` would (`pipelines.tasks.assemble.build
 registered builder behind the data's normalization). `fit(hp, model, ...)` trains on
 the trial's data pipeline (its batch size may be a hyperparameter) and returns the
 metrics of the best epoch plus how many epochs ran, when the best one was, and the
-time and memory the trial took.
+time and memory the trial took. With `tune.cv: k` a trial trains k models, one per fold
+of train+val (`data.fold`), and its score is the mean of their best epochs' scores, with
+the standard error beside it (`<objective>_sem`) and each fold's (`fold_<i>`).
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ from pipelines.data.builder import DataBundle, build
 from pipelines.tasks.assemble import build_model
 from pipelines.train.determinism import seed_everything
 from tuning.robust import RobustAccuracy
-from tuning.spaces import recipe_sampler
+from tuning.spaces import Start, recipe_sampler
 
 
 class TrialClock(keras.callbacks.Callback):
@@ -62,7 +64,8 @@ class RecipeHyperModel(keras_tuner.HyperModel):
         self.tune = cfg.tune
         self.max_epochs = cfg.tune.max_epochs or cfg.train.epochs
         self.verbose = verbose
-        self._sample = recipe_sampler(cfg.tune)
+        self.start = Start.of(cfg)  # trial 0: the recipe's values (spaces' defaults)
+        self._sample = recipe_sampler(cfg.tune, self.start)
         # The last trial's data pipelines, reused while the data section is unchanged;
         # one entry only, so a search over batch sizes does not accumulate pipelines.
         self._data: tuple[str, DataBundle] | None = None
@@ -101,7 +104,9 @@ class RecipeHyperModel(keras_tuner.HyperModel):
             return None
         cfg = self.trial_config(hp)
         seed_everything(cfg)
-        bundle = self.data(cfg)
+        return self._built(cfg, self.data(cfg))
+
+    def _built(self, cfg: ExperimentConfig, bundle: DataBundle) -> keras.Model:
         model, _ = build_model(cfg, bundle.spec)
         # Create the metric, loss and optimizer state now, outside any traced
         # function: Keras otherwise creates it inside the first train step, and
@@ -114,6 +119,8 @@ class RecipeHyperModel(keras_tuner.HyperModel):
 
     def fit(self, hp, model, *args, callbacks=None, epochs=None, initial_epoch=0, **kwargs):
         """Train one trial; returns the best epoch's metrics and the trial's costs."""
+        if self.tune.cv:
+            return self.cross_validate(hp, callbacks, epochs)
         cfg = self.trial_config(hp)
         bundle = self.data(cfg)
         clock = TrialClock()
@@ -128,6 +135,32 @@ class RecipeHyperModel(keras_tuner.HyperModel):
             verbose=self.verbose,
         )
         return self.summarize(history, clock)
+
+    def cross_validate(self, hp, callbacks=None, epochs=None) -> dict[str, float]:
+        """k models, each trained on k - 1 folds of train+val and scored on the last; the
+        mean of each metric, the objective's standard error and each fold's score.
+
+        KerasTuner's own callbacks (its best-epoch checkpoint) follow the first fold's
+        model: the weights it keeps are that fold's.
+        """
+        k, objective = self.tune.cv, self.tune.objective
+        folds = []
+        for index in range(k):
+            cfg = self.trial_config(hp).with_overrides({"data.fold": {"k": k, "index": index}})
+            seed_everything(cfg)
+            bundle = build(cfg.data, seed=cfg.seed)
+            model = self._built(cfg, bundle)
+            clock = TrialClock()
+            history = model.fit(
+                bundle.train, validation_data=bundle.val, shuffle=False,
+                epochs=epochs or self.max_epochs, steps_per_epoch=cfg.train.steps_per_epoch,
+                callbacks=self._callbacks(bundle, clock)
+                + (list(callbacks or []) if index == 0 else []),
+                verbose=self.verbose,
+            )
+            folds.append(self.summarize(history, clock))
+            del model, bundle  # one fold's model and pipelines in memory at a time
+        return cv_summary(folds, objective)
 
     def _callbacks(self, bundle: DataBundle, clock: TrialClock) -> list:
         # Order matters: the robust accuracy is added to the epoch logs before
@@ -164,5 +197,24 @@ class RecipeHyperModel(keras_tuner.HyperModel):
             best_epoch=float(history.epoch[best] + 1 if history.epoch else 0),
             seconds=clock.seconds,
             rss_mb=psutil.Process().memory_info().rss / 2**20,
+            params=float(history.model.count_params()),
         )
         return metrics
+
+
+def cv_summary(folds: list[dict[str, float]], objective: str) -> dict[str, float]:
+    """One trial's metrics from its folds': the mean of each, the objective's standard
+    error of the mean and per-fold values; costs are totals (epochs, seconds), the
+    replay's epoch count the median best epoch."""
+    scores = np.array([fold[objective] for fold in folds], dtype=float)
+    out = {key: float(np.mean([fold[key] for fold in folds])) for key in folds[0]}
+    out.update(
+        {f"{objective}_sem": float(np.std(scores, ddof=1) / np.sqrt(len(scores)))},
+        **{f"fold_{i}": float(score) for i, score in enumerate(scores)},
+        epochs=float(sum(fold["epochs"] for fold in folds)),
+        seconds=float(sum(fold["seconds"] for fold in folds)),
+        rss_mb=float(max(fold["rss_mb"] for fold in folds)),
+        params=folds[0]["params"],
+        best_epoch=float(np.median([fold["best_epoch"] for fold in folds])),
+    )
+    return out

@@ -117,7 +117,7 @@ def write_outputs(
     tune = cfg.tune
     rows = results.trial_rows(oracle, tune.objective)
     results.write_tables(rows, run_dir)
-    ranked = results.ranked(rows, tune.resolved_direction)
+    ranked = results.ranked(rows, tune.resolved_direction, tune.objective)
     replays = results.write_replays(hypermodel, oracle, rows, run_dir)
     sizes = _sizes(hypermodel, oracle)
     report.section(run_dir, "overview", summary.overview(cfg, oracle, hypermodel.max_epochs, sizes))
@@ -126,7 +126,8 @@ def write_outputs(
         results.score_plot(rows, run_dir, tune)
         write_hparams(run_dir, results.hparam_sessions(rows, tune.objective))
     plot_md = report.image("score against trial", figure, run_dir) if figure.exists() else ""
-    parts = [summary.results(rows, ranked, cfg, plot_md)]
+    parts = [summary.results(rows, ranked, cfg, plot_md)
+             + summary.starting_point(rows, hypermodel.start.missed)]
     if replays:
         parts.append(summary.best_model(ranked[0], replays["best_config"], cfg))
     if replays.get("front"):

@@ -24,7 +24,7 @@ from tuning import plots
 from tuning.hypermodel import RecipeHyperModel
 from tuning.robust import ROBUST_METRIC, pareto_front
 
-COSTS = ("epochs", "best_epoch", "seconds", "rss_mb")
+COSTS = ("epochs", "best_epoch", "seconds", "rss_mb", "params")
 
 
 def trial_rows(oracle: keras_tuner.Oracle, objective: str) -> list[dict[str, Any]]:
@@ -39,7 +39,10 @@ def trial_rows(oracle: keras_tuner.Oracle, objective: str) -> list[dict[str, Any
             row["from"] = values.get("tuner/trial_id") or ""
         row.update({k: v for k, v in values.items() if not k.startswith("tuner/")})
         row["score"] = trial.score
-        for name in (objective, "val_accuracy", "val_loss", ROBUST_METRIC, *COSTS):
+        folds = sorted((n for n in trial.metrics.metrics if n.startswith("fold_")),
+                       key=lambda n: int(n.split("_")[1]))
+        for name in (objective, f"{objective}_sem", *folds, "val_accuracy", "val_loss",
+                     ROBUST_METRIC, *COSTS):
             if trial.metrics.exists(name) and name not in row:
                 row[name] = trial.metrics.get_last_value(name)
         rows.append(row)
@@ -65,8 +68,19 @@ def completed(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return [r for r in rows if r["status"] == "COMPLETED" and r["score"] is not None]
 
 
-def ranked(rows: list[dict[str, Any]], direction: str) -> list[dict[str, Any]]:
-    return sorted(completed(rows), key=lambda r: r["score"], reverse=direction == "max")
+def ranked(rows: list[dict[str, Any]], direction: str, objective: str) -> list[dict[str, Any]]:
+    """Completed trials best first. With cross-validated scores the first is the
+    smallest model whose mean is within one standard error of the best mean (the
+    one-standard-error rule, Hastie et al., Elements of Statistical Learning 7.10):
+    differences inside the error are noise, and the cheaper model is then the safer
+    pick."""
+    order = sorted(completed(rows), key=lambda r: r["score"], reverse=direction == "max")
+    sem = order[0].get(f"{objective}_sem") if order else None
+    if sem is None or not all("params" in r for r in order):
+        return order
+    tied = [r for r in order if abs(r["score"] - order[0]["score"]) <= sem]
+    winner = min(tied, key=lambda r: r["params"])  # min keeps the better score on equal size
+    return [winner] + [r for r in order if r is not winner]
 
 
 def replay_config(
@@ -81,6 +95,10 @@ def replay_config(
     """
     cfg = hypermodel.trial_config(trial.hyperparameters)
     best_epoch = int(trial.metrics.get_last_value("best_epoch") or hypermodel.max_epochs)
+    if cfg.train.schedule.name != "constant":
+        # a decaying rate is a function of the run's length: the trial's trajectory needs
+        # its epoch count, so the replay ends where the trial's schedule ended
+        best_epoch = hypermodel.max_epochs
     overrides: dict[str, Any] = {
         "name": f"{hypermodel.cfg.name}_{suffix}",
         "description": (
@@ -104,7 +122,7 @@ def write_replays(
 ) -> dict[str, Any]:
     """best_config.yaml (+ pareto/<trial>.yaml); returns what the report needs."""
     tune = hypermodel.tune
-    best_rows = ranked(rows, tune.resolved_direction)
+    best_rows = ranked(rows, tune.resolved_direction, tune.objective)
     if not best_rows:
         return {}
     best = oracle.trials[best_rows[0]["trial"]]

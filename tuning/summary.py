@@ -102,10 +102,46 @@ def results(rows: list[dict], ranked: list[dict], cfg: ExperimentConfig, plot_md
         f"Best {min(TOP, done)} by `{cfg.tune.objective}` (all trials: `results.csv`, "
         "`results.md`):\n",
         report.table(ranked[:TOP], _columns(ranked[:TOP])),
+        uncertainty(ranked, cfg),
         plot_md,
         memory(rows),
     ]
     return "\n".join(lines)
+
+
+def starting_point(rows: list[dict], missed: set[str]) -> str:
+    """Trial 0 is the recipe itself: where the search started, and how it compares."""
+    if not rows:
+        return ""
+    first = rows[0]
+    text = ("\nTrial 0 is the recipe's own configuration (every hyperparameter starts at the "
+            "recipe's value)")
+    if missed:
+        text += (", except where the search space cannot express the recipe's value: "
+                 + ", ".join(f"`{k}`" for k in sorted(missed)) + " (trial 0 uses the "
+                 "space's default there)")
+    if first.get("score") is not None:
+        text += f"; it scored {first['score']:.4f}"
+    return text + ".\n"
+
+
+def uncertainty(ranked: list[dict], cfg: ExperimentConfig) -> str:
+    """How sure the winner is: its score's standard error and the trials it does not
+    beat by more than that (cross-validated searches)."""
+    key = f"{cfg.tune.objective}_sem"
+    if not ranked or key not in ranked[0]:
+        return ("\nEach score is one training run on one validation split (no `tune.cv`): "
+                "differences of a few validation examples are within chance.\n")
+    pick = max if cfg.tune.resolved_direction == "max" else min
+    top, winner = pick(ranked, key=lambda r: r["score"]), ranked[0]
+    tied = [r for r in ranked if abs(r["score"] - top["score"]) <= top[key]]
+    return (
+        f"\nScores are means over {cfg.tune.cv} cross-validation folds of train+validation, "
+        f"+- their standard error. Best mean: trial {top['trial']}, {top['score']:.4f} +- "
+        f"{top[key]:.4f}; {len(tied)} trial(s) lie within one standard error of it, and the "
+        f"smallest of them wins (the one-standard-error rule): trial {winner['trial']}, "
+        f"{winner['score']:.4f} +- {winner[key]:.4f}, {winner['params']:.0f} parameters.\n"
+    )
 
 
 def _columns(rows: list[dict]) -> list[str]:
@@ -144,7 +180,10 @@ def best_model(best_row: dict, best_cfg: ExperimentConfig, cfg: ExperimentConfig
             "`best_config.yaml` is a complete recipe with those values. "
             "`dlzoo run best_config.yaml` does not reuse any weights from the search: it "
             f"builds the model from scratch with seed {best_cfg.seed}, trains it for "
-            f"{best_cfg.train.epochs} epochs (the trial's best epoch) on {where}, then "
+            f"{best_cfg.train.epochs} epochs ("
+            + ("the trial's best epoch" if best_cfg.train.schedule.name == "constant" else
+               f"the trial's whole `{best_cfg.train.schedule.name}` schedule: a decaying rate "
+               "depends on the run's length") + f") on {where}, then "
             "evaluates it on the test split, which no trial has seen, and exports it to "
             f"`{best_cfg.export.dir}/{best_cfg.export.name}`. The search's own weights "
             f"(`search/trial_{best_row['trial']}/checkpoint.weights.h5`, best epoch, "

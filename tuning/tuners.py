@@ -30,14 +30,28 @@ _ORACLES = {
 
 
 def _with_deadline(base: type) -> type:
-    """`base` oracle that stops handing out trials once `deadline` (epoch s) passed.
+    """`base` oracle that starts from the recipe and stops handing out trials once
+    `deadline` (epoch s) passed.
 
+    Trial 0 runs every hyperparameter's default, which tuning/spaces.py sets to the
+    recipe's own value (KerasTuner's random and Bayesian oracles draw even the first
+    trial at random, so a search could otherwise end below its starting point unseen).
     KerasTuner budgets trials and epochs but not time. The deadline is not part of
     the saved oracle state: each invocation of `dlzoo tune` gets its own.
     """
 
     class Oracle(base):
         deadline: float | None = None
+
+        def _random_values(self):
+            if not self._tried_so_far:  # the first trial of the search: the recipe
+                start = keras_tuner.HyperParameters()
+                for hp in self.hyperparameters.space:
+                    start.merge([hp])  # active ones take their default value
+                values = dict(start.values)
+                if not self._duplicate(values):
+                    return values
+            return super()._random_values()
 
         def populate_space(self, trial_id):
             if self.deadline is not None and time.time() >= self.deadline:

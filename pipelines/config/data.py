@@ -17,6 +17,21 @@ from pipelines.data.augment import INJECTED as AUG_INJECTED
 from pipelines.data.sources import INJECTED, SOURCES
 
 
+class FoldConfig(Strict):
+    """One fold of k-fold cross-validation: train on the other k - 1 folds of
+    train+validation, validate on this one (the test split stays untouched)."""
+
+    k: int = Field(ge=2, description="number of folds")
+    index: int = Field(ge=0, description="the held-out fold, 0 .. k - 1")
+
+    @model_validator(mode="after")
+    def _in_range(self) -> FoldConfig:
+        if self.index >= self.k:
+            raise ValueError(f"data.fold.index: {self.index} is not a fold of k={self.k} "
+                             f"(0 .. {self.k - 1})")
+        return self
+
+
 class DataConfig(Strict):
     source: str = Field(description="data source name; `dlzoo datasets` lists them")
     params: dict[str, Any] = Field(default_factory=dict, description="source options")
@@ -45,6 +60,9 @@ class DataConfig(Strict):
         description="fold the validation split into training (the refit after a "
         "search); val metrics are then no longer held out",
     )
+    fold: FoldConfig | None = Field(
+        None, description="cross-validation fold (set by `tune.cv`): val is fold `index` "
+        "of train+val, train the rest")
     text: TextConfig | None = Field(None, description="text vectorization (text sources)")
 
     @field_validator("source")
@@ -62,6 +80,9 @@ class DataConfig(Strict):
 
     @model_validator(mode="after")
     def _check_params(self) -> DataConfig:
+        if self.fold is not None and self.train_on_val:
+            raise ValueError("data.fold and data.train_on_val: a cross-validation fold needs "
+                             "its validation split; set one of them")
         as_value_error(
             validate_params,
             SOURCES.get(self.source).fn,

@@ -131,6 +131,9 @@ class TuneConfig(Strict):
     hyperband_iterations: int = Field(1, ge=1)
     num_initial_points: int | None = Field(None, gt=0, description="bayesian random start")
     executions_per_trial: int = Field(1, ge=1)
+    cv: int | None = Field(
+        None, ge=2, description="k-fold cross-validation on train+val: a trial's score is "
+        "the mean over the k folds' best epochs, with its standard error")
     early_stopping: TrialEarlyStopping | None = None
     seed: int | None = Field(None, description="search seed; default the recipe's")
     robustness: RobustObjective | None = None
@@ -146,6 +149,12 @@ class TuneConfig(Strict):
     def _check(self) -> TuneConfig:
         if not self.space and not self.params:
             raise ValueError("nothing to search; give `space:` and/or `params:`")
+        if self.cv is not None and self.tuner == "hyperband":
+            raise ValueError(
+                "tune.cv with tuner: hyperband: Hyperband continues one model's training "
+                "from round to round, and a cross-validated trial trains k; use random "
+                "or bayesian"
+            )
         if "robust" in self.objective and self.robustness is None:
             raise ValueError(
                 f"objective {self.objective!r} needs a `tune.robustness:` section"

@@ -13,7 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-from sklearn.model_selection import train_test_split
+from sklearn.model_selection import KFold, StratifiedKFold, train_test_split
 
 from common.errors import UserError
 from pipelines.data.source import SourceData, Split
@@ -108,7 +108,24 @@ def in_memory_splits(source: SourceData, cfg, seed: int) -> dict[str, Any]:
     raw = filter_classes(complete_splits(source, cfg, seed), cfg, seed)
     if cfg.train_on_val:
         raw["train"] = concat(raw["train"], raw["val"])
+    if cfg.fold is not None:
+        raw["train"], raw["val"] = fold(concat(raw["train"], raw["val"]), cfg.fold, seed=seed,
+                                        stratify=source.task == "classify")
     return permute_train(raw, seed)
+
+
+def fold(pool: Split, cfg, *, seed: int, stratify: bool) -> tuple[Split, Split]:
+    """(the other k - 1 folds, fold `cfg.index`) of `pool`: scikit-learn's (stratified)
+    k-fold with the run's seed, so every fold of one search holds the same examples."""
+    if not isinstance(pool, Split):
+        raise UserError("data.fold: cross-validation needs in-memory splits (not tfds)")
+    smallest = int(np.bincount(pool.y.astype(int)).min()) if stratify else len(pool)
+    if smallest < cfg.k:
+        raise UserError(f"data.fold.k={cfg.k}: the smallest class has {smallest} examples in "
+                        f"train+val; give k <= {smallest}")
+    splitter = (StratifiedKFold if stratify else KFold)(cfg.k, shuffle=True, random_state=seed)
+    train, held_out = list(splitter.split(np.zeros(len(pool)), pool.y))[cfg.index]
+    return pool.take(np.sort(train)), pool.take(np.sort(held_out))
 
 
 def permute_train(raw: dict[str, Any], seed: int) -> dict[str, Any]:

@@ -34,6 +34,27 @@ def test_splits_are_stratified_seeded_and_disjoint():
     assert not np.array_equal(arrays(a.test)[1], arrays(other.test)[1])
 
 
+def test_cross_validation_folds_partition_train_and_val_and_keep_test():
+    base = DataConfig(source="digits", batch_size=256)
+    plain = build(base, seed=1)
+    pool = np.concatenate([arrays(plain.train)[0], arrays(plain.val)[0]])
+    share = np.bincount(np.concatenate([arrays(plain.train)[1], arrays(plain.val)[1]])) / 3
+    held_out = []
+    for index in range(3):
+        fold = build(DataConfig(source="digits", batch_size=256, fold={"k": 3, "index": index}),
+                     seed=1)
+        x_train, x_val = arrays(fold.train)[0], arrays(fold.val)[0]
+        assert len(x_train) + len(x_val) == len(pool) and abs(len(x_val) - len(pool) / 3) < 10
+        assert np.array_equal(arrays(fold.test)[1], arrays(plain.test)[1])  # untouched
+        held_out.append({x.tobytes() for x in x_val})
+        counts = np.bincount(arrays(fold.val)[1], minlength=10)
+        assert np.abs(counts - share).max() <= 1  # stratified: each class's share
+    assert sum(len(h) for h in held_out) == len(set().union(*held_out))  # disjoint folds
+    assert set().union(*held_out) == {x.tobytes() for x in pool}  # covering train+val
+    with pytest.raises(ValueError, match="data.fold.index: 3 is not a fold of k=3"):
+        DataConfig(source="digits", fold={"k": 3, "index": 3})
+
+
 def test_too_few_samples_for_split():
     with pytest.raises(UserError, match="too few samples"):
         carve(Split(np.zeros((12, 2)), np.arange(12) % 6), 0.2, seed=0, stratify=True,

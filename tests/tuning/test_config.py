@@ -23,6 +23,8 @@ BAD = [
     ({}, "nothing to search"),
     ({"space": "mlp", "tuner": "grid"}, "tune.tuner"),
     ({"space": "mlp", "objective": "val_robust_accuracy"}, "tune.robustness"),
+    ({"space": "mlp", "tuner": "hyperband", "cv": 5}, "tune.cv with tuner: hyperband"),
+    ({"space": "mlp", "cv": 1}, "tune.cv"),
 ]
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 
+import numpy as np
 import pytest
 
 from pipelines.config.load import load_recipe
@@ -90,3 +91,57 @@ def test_interrupted_search_resumes_with_only_the_remaining_trials(tune_recipe, 
     assert [r["trial"] for r in rows] == ["0", "1", "2"]
     assert all(r["status"] == "COMPLETED" for r in rows)
     assert {r["trial"]: r["score"] for r in rows[:2]} == first  # nothing lost or redone
+
+
+def test_cross_validated_score_is_the_mean_of_its_folds(tune_recipe):
+    """tune.cv: each trial's score is the mean of its k folds' best-epoch scores, with the
+    standard error beside it; the report says how sure the winner is."""
+    from tuning.jobs import run_search
+
+    cfg, path = tune_recipe({"params": {"model.params.width": [16, 64]}, "max_trials": 2,
+                             "max_epochs": 2, "cv": 3})
+    outcome = run_search(cfg, recipe=str(path))
+    rows = _rows(outcome.run_dir)
+    assert len(rows) == 2
+    for row in rows:
+        folds = [float(row[f"fold_{i}"]) for i in range(3)]
+        assert float(row["score"]) == pytest.approx(np.mean(folds), abs=1e-6)
+        assert float(row["val_accuracy_sem"]) == pytest.approx(
+            np.std(folds, ddof=1) / np.sqrt(3), abs=1e-6)
+        assert int(float(row["epochs"])) == 6  # 3 folds x 2 epochs: the cost is the total
+    text = (outcome.run_dir / "report.md").read_text()
+    assert "means over 3 cross-validation folds" in text and "one-standard-error rule" in text
+
+
+def test_trial_zero_is_the_recipe_and_a_decaying_schedule_replays_whole(tune_recipe):
+    """The search starts from the recipe (every hyperparameter's default is the recipe's
+    value), and a replay keeps the trial's schedule length."""
+    from tuning.jobs import run_search
+
+    cfg, path = tune_recipe(
+        {"space": ["mlp"], "params": {"train.optimizer.learning_rate": {"float": [1e-4, 1e-1],
+                                                                       "log": True}},
+         "max_trials": 2, "max_epochs": 2},
+        model={"name": "mlp", "params": {"width": 32, "depth": 1, "activation": "tanh"}},
+        train={"epochs": 2, "tensorboard": False, "verbose": 0,
+               "optimizer": {"name": "adam", "learning_rate": 0.004},
+               "schedule": {"name": "cosine"}})
+    outcome = run_search(cfg, recipe=str(path))
+    trial0 = _rows(outcome.run_dir)[0]
+    assert (trial0["mlp/width"], trial0["mlp/depth"], trial0["mlp/activation"]) == (
+        "32", "1", "tanh")
+    assert float(trial0["train.optimizer.learning_rate"]) == pytest.approx(0.004)
+    assert trial0["mlp/batch_norm"] == "False"  # the builder's default, as the recipe had it
+    replay = load_recipe(outcome.best_config)
+    assert replay.train.epochs == 2 and replay.train.schedule.name == "cosine"
+
+
+def test_one_standard_error_rule_picks_the_smaller_model_inside_the_error():
+    from tuning.results import ranked
+
+    rows = [{"trial": t, "status": "COMPLETED", "score": s, "val_accuracy_sem": e, "params": p}
+            for t, s, e, p in [("0", 0.95, 0.01, 9000), ("1", 0.945, 0.01, 1000),
+                               ("2", 0.90, 0.01, 100)]]
+    assert [r["trial"] for r in ranked(rows, "max", "val_accuracy")] == ["1", "0", "2"]
+    without_error = [{k: v for k, v in r.items() if k != "val_accuracy_sem"} for r in rows]
+    assert [r["trial"] for r in ranked(without_error, "max", "val_accuracy")] == ["0", "1", "2"]
