@@ -20,6 +20,8 @@ from explain.config import AttackConfig, ExplainConfig
 from models.registry import MODELS
 from pipelines.config.data import DataConfig
 from pipelines.config.generative import GenerativeConfig
+from pipelines.config.learning_rule import LearningRuleConfig
+from pipelines.config.linear_regions import LinearRegionsConfig
 from pipelines.config.model import ModelConfig
 from pipelines.config.sequence import PublishedConfig, SequenceConfig
 from pipelines.config.stages import (
@@ -87,6 +89,8 @@ class ExperimentConfig(Strict):
     pretrain: PretrainConfig | None = None  # train a backbone first (tasks/transfer.py)
     activations: ActivationStatsConfig | None = None  # per-layer stats (stages/)
     cam: CamConfig | None = None  # class activation maps stage (stages/cam.py)
+    learning_rule: LearningRuleConfig | None = None  # Novikoff, lstsq (stages/learning_rule.py)
+    linear_regions: LinearRegionsConfig | None = None  # ReLU regions (stages/linear_regions.py)
 
     @model_validator(mode="before")
     @classmethod
