@@ -153,5 +153,17 @@ def test_learning_rules_recipe_supports_its_claim(tmp_path):
     best_xor = values["max_accuracy['perceptron_xor']"]
     assert best_xor <= 0.75  # no line gets all four corners
     learned("xor best accuracy (epoch end)", best_xor, at_least=0.7)  # k/4: i.e. 0.75
-    learned("adaline max |w - lstsq|", values["lstsq_gap['adaline_separable']"], at_most=1e-3)
+    learned("adaline max abs(w - lstsq)", values["lstsq_gap['adaline_separable']"], at_most=1e-3)
     assert claim["supported"] is True
+
+
+def test_separable_source_keeps_its_margin_and_refuses_bad_values():
+    data = separable(n=300, margin=0.2, offset=0.1, seed=5)
+    for split in data.splits.values():
+        gamma, _ = max_margin(augmented(split.x), 2.0 * split.y - 1.0, c=1e5)
+        assert gamma >= 0.2 / np.sqrt(1 + 0.1**2) - 1e-6
+    assert [len(s) for s in data.splits.values()] == [300, 75, 150]
+    with pytest.raises(ValueError, match="margin must be in"):
+        separable(margin=0.0)
+    with pytest.raises(ValueError, match="offset"):
+        separable(margin=0.5, offset=0.6)
