@@ -37,7 +37,8 @@ if TYPE_CHECKING:
 N0 = 2  # the counter draws a 2-D square
 
 
-def _widths(run: Run) -> tuple[list[str], list[int]]:
+def hidden_widths(run: Run) -> tuple[list[str], list[int]]:
+    """(hidden Dense layer names, their widths); refuses non-ReLU or non-2-D networks."""
     names = lr.hidden_relu_layers(run.model)
     activation = run.cfg.model.params.get("activation", "relu")
     if activation != "relu" or not names:
@@ -101,7 +102,7 @@ def _hand_built(widths: list[int], points: int) -> tuple[int, np.ndarray, tuple]
 
 def run_stage(run: Run) -> dict[str, Any]:
     cfg = run.cfg.linear_regions
-    names, widths = _widths(run)
+    names, widths = hidden_widths(run)
     square = cfg.square or tuple(float(v) for v in run.bundle.spec.input_range)
     grid = lr.square_grid(*square, cfg.grid)
     trained_ids, trained = lr.pattern_ids(lr.activation_patterns(run.model, grid, names))

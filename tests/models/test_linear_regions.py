@@ -5,15 +5,18 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
 
 from common.errors import UserError
 from models import linear_regions as lr
+from models.dense import mlp
 from models.region_constructions import folding_network, tangent_lines
 from pipelines.cli.main import main
 from pipelines.config.load import load_recipe
+from pipelines.stages.linear_regions import hidden_widths
 from tests.conftest import learned, seeded
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -87,3 +90,19 @@ def test_a_bad_linear_regions_value_is_a_clear_error():
         load_recipe(RECIPE, ["linear_regions.inits=0"])
     with pytest.raises(UserError, match="learning_rule.svm_c"):
         load_recipe(ROOT / "recipes" / "learning_rules.yaml", ["learning_rule.svm_c=-1"])
+
+
+def test_the_stage_refuses_networks_it_cannot_count():
+    def run(activation: str, input_shape: tuple[int, ...]):  # the three fields it reads
+        return SimpleNamespace(
+            model=mlp(input_shape=input_shape, num_classes=2, width=[4, 4],
+                      activation=activation),
+            cfg=SimpleNamespace(model=SimpleNamespace(name="mlp",
+                                                      params={"activation": activation})),
+            bundle=SimpleNamespace(spec=SimpleNamespace(input_shape=input_shape)))
+
+    assert hidden_widths(run("relu", (2,))) == (["dense1", "dense2"], [4, 4])
+    with pytest.raises(UserError, match="ReLU networks"):
+        hidden_widths(run("tanh", (2,)))
+    with pytest.raises(UserError, match="needs 2-D inputs"):
+        hidden_widths(run("relu", (3,)))
