@@ -17,6 +17,7 @@ from models import (  # noqa: F401  (each import registers its builders)
     dense,
     gan,
     inception,
+    learning_rules,
     lenet,
     memn2n,
     nin,

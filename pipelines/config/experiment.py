@@ -21,6 +21,8 @@ from models.manifest import catalog
 from pipelines.config.data import DataConfig
 from pipelines.config.embedding_bias import EmbeddingBiasConfig
 from pipelines.config.generative import GenerativeConfig
+from pipelines.config.learning_rule import LearningRuleConfig
+from pipelines.config.linear_regions import LinearRegionsConfig
 from pipelines.config.model import ModelConfig
 from pipelines.config.sequence import PublishedConfig, SequenceConfig
 from pipelines.config.stages import (
@@ -89,6 +91,8 @@ class ExperimentConfig(Strict):
     activations: ActivationStatsConfig | None = None  # per-layer stats (stages/)
     cam: CamConfig | None = None  # class activation maps stage (stages/cam.py)
     embedding_bias: EmbeddingBiasConfig | None = None  # word-vector bias, debias (stages/)
+    learning_rule: LearningRuleConfig | None = None  # Novikoff, lstsq (stages/learning_rule.py)
+    linear_regions: LinearRegionsConfig | None = None  # ReLU regions (stages/linear_regions.py)
 
     @model_validator(mode="before")
     @classmethod
