@@ -29,8 +29,8 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.svm import LinearSVC
 
 from common import report
-from models.learning_rules import LOGIC_GATES, threshold_unit, truth_table
 from models.catalog import get_spec
+from models.learning_rules import LOGIC_GATES, threshold_unit, truth_table
 from pipelines.config.learning_rule import LearningRuleConfig
 from pipelines.report import foundation_plots
 from pipelines.stages.registry import STAGES, Stage
