@@ -120,7 +120,9 @@ def replay_config(
 def write_replays(
     hypermodel: RecipeHyperModel, oracle, rows: list[dict[str, Any]], run_dir: Path
 ) -> dict[str, Any]:
-    """best_config.yaml (+ pareto/<trial>.yaml); returns what the report needs."""
+    """best_config.yaml, trial0_config.yaml (the recipe itself, replayed the same way, to
+    compare the winner's test accuracy with) and pareto/<trial>.yaml; returns what the
+    report needs."""
     tune = hypermodel.tune
     best_rows = ranked(rows, tune.resolved_direction, tune.objective)
     if not best_rows:
@@ -128,6 +130,11 @@ def write_replays(
     best = oracle.trials[best_rows[0]["trial"]]
     cfg = replay_config(hypermodel, best, suffix="best")
     write_text(run_dir / "best_config.yaml", _header(best, cfg) + _recipe_yaml(cfg))
+    start = oracle.trials.get(oracle.start_order[0]) if oracle.start_order else None
+    if start is not None and start.status == "COMPLETED":  # the recipe, replayed the same way
+        start_cfg = replay_config(hypermodel, start, suffix="trial0")
+        write_text(run_dir / "trial0_config.yaml",
+                   _header(start, start_cfg) + _recipe_yaml(start_cfg))
     out: dict[str, Any] = {"best": best, "best_config": cfg, "front": []}
     if tune.robustness is not None:
         out["front"] = _front(rows)

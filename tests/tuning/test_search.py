@@ -134,6 +134,9 @@ def test_trial_zero_is_the_recipe_and_a_decaying_schedule_replays_whole(tune_rec
     assert trial0["mlp/batch_norm"] == "False"  # the builder's default, as the recipe had it
     replay = load_recipe(outcome.best_config)
     assert replay.train.epochs == 2 and replay.train.schedule.name == "cosine"
+    start = load_recipe(outcome.run_dir / "trial0_config.yaml")  # the recipe, replayed alike
+    assert start.model.params == {**cfg.model.params, **start.model.params}
+    assert start.train.optimizer.learning_rate == pytest.approx(0.004)
 
 
 def test_one_standard_error_rule_picks_the_smaller_model_inside_the_error():
