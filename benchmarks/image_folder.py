@@ -9,11 +9,17 @@ train/ and val/. Measured, side by side in one process:
   accuracy  the same small CNN, optimizer and epochs trained from each loader, over
             several seeds: validation accuracy, whose means must agree within 1 point
             (dlzoo lists files class by class, so this checks that the order on disk
-            does not reach training).
+            does not reach training);
+  decode    one pass over the training split (decode, resize, batch; no model), per
+            loader, interleaved over --rounds: images/s of the pass, and the time from
+            building the loader to the pass's end (listing included): Keras; dlzoo;
+            dlzoo with `data.cache_dir` on its first run (decoding, writing the tf.data
+            snapshot) and on the next run (reading it: no decode). Target: dlzoo's
+            images/s >= Keras' (ratio >= 1.0).
 
 Usage:
   python benchmarks/image_folder.py [--data-dir ../shared/datasets] [--images 20000]
-      [--epochs 3] [--seeds 3]
+      [--epochs 3] [--seeds 3] [--rounds 3]
 """
 
 from __future__ import annotations
@@ -21,6 +27,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import statistics
 import sys
 import time
@@ -117,6 +124,44 @@ def train_once(train, val, shape, classes, epochs: int, seed: int) -> dict:
             "seconds": round(time.perf_counter() - start, 1)}
 
 
+def one_pass(make) -> dict:
+    """Build a loader with `make()`, then read its training split once: images/s of
+    the pass, and the seconds from the build's start to the pass's end."""
+    start = time.perf_counter()
+    train = make()
+    begin, images = time.perf_counter(), 0
+    for x, _ in train:
+        images += int(x.shape[0])
+    end = time.perf_counter()
+    return {"images_per_s": round(images / (end - begin), 1),
+            "build_and_pass_s": round(end - start, 2)}
+
+
+def decode_passes(root: Path, size, channels: int, batch: int, rounds: int, work: Path) -> dict:
+    """One pass per loader and round, interleaved (see the module docstring)."""
+    def dlzoo(cache_dir=None):
+        cfg = DataConfig(source="image_folder", params={"path": str(root)}, batch_size=batch,
+                         cache_dir=None if cache_dir is None else str(cache_dir))
+        return build(cfg, seed=0).train
+
+    runs: dict[str, list] = {"keras": [], "dlzoo": [], "dlzoo cache_dir, first run (writes)": [],
+                             "dlzoo cache_dir, next run (reads)": []}
+    for _ in range(rounds):
+        cache = work / "snapshot"
+        shutil.rmtree(cache, ignore_errors=True)
+        runs["keras"].append(one_pass(lambda: keras_loaders(root, size, channels, batch, 0)[0]))
+        runs["dlzoo"].append(one_pass(dlzoo))
+        runs["dlzoo cache_dir, first run (writes)"].append(one_pass(lambda: dlzoo(cache)))
+        runs["dlzoo cache_dir, next run (reads)"].append(one_pass(lambda: dlzoo(cache)))
+        print("decode pass:", {k: v[-1] for k, v in runs.items()}, flush=True)
+    median = {k: {m: statistics.median(r[m] for r in v) for m in v[0]} for k, v in runs.items()}
+    keras_rate = median["keras"]["images_per_s"]
+    return {"runs": runs, "median": median,
+            "ratio_images_per_s_vs_keras": {k: round(v["images_per_s"] / keras_rate, 2)
+                                            for k, v in median.items()},
+            "target": "dlzoo images/s >= keras (ratio >= 1.0)"}
+
+
 def timed(fn):
     start = time.perf_counter()
     out = fn()
@@ -131,6 +176,7 @@ def main() -> None:
     parser.add_argument("--epochs", type=int, default=3)
     parser.add_argument("--seeds", type=int, default=3)
     parser.add_argument("--batch-size", type=int, default=128)
+    parser.add_argument("--rounds", type=int, default=3, help="decode passes per loader")
     args = parser.parse_args()
     if args.data_dir and not (Path(args.data_dir) / "fashion_mnist").is_dir():
         parser.error(f"--data-dir {args.data_dir} has no fashion_mnist/ folder")
@@ -142,6 +188,7 @@ def main() -> None:
     _, dlzoo_listing = timed(lambda: load_source(
         DataConfig(source="image_folder", params={"path": str(root)})))
     _, keras_listing = timed(lambda: keras_loaders(root, size, channels, args.batch_size, 0))
+    decode = decode_passes(root, size, channels, args.batch_size, args.rounds, Path(args.work))
     runs: dict[str, list] = {"keras": [], "dlzoo": []}
     for seed in range(args.seeds):  # interleaved, so drift hits both loaders alike
         k_train, k_val = keras_loaders(root, size, channels, args.batch_size, seed)
@@ -164,11 +211,13 @@ def main() -> None:
         "val_accuracy_mean": {k: round(v, 4) for k, v in mean.items()},
         "difference_points": round(100 * (mean["dlzoo"] - mean["keras"]), 2),
         "target": "|difference| <= 1 point",
+        "decode": decode,
     }
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(json.dumps(result, indent=2) + "\n")
     print(f"listing: {result['listing_s']}  val accuracy: {result['val_accuracy_mean']}  "
           f"difference {result['difference_points']} points")
+    print(f"decode pass, images/s vs keras: {decode['ratio_images_per_s_vs_keras']}")
     print(f"wrote {RESULTS}")
 
 

@@ -53,6 +53,9 @@ class DataConfig(Strict):
     batch_size: int = Field(32, gt=0)
     shuffle_buffer: int = Field(10_000, gt=0)
     cache: bool = True
+    cache_dir: str | None = Field(
+        None, description="write the decoded, resized examples here once (tf.data "
+        "snapshot) and read them on later runs instead of decoding the files again")
     deterministic: bool = True
     skip_corrupt: bool = False
     train_on_val: bool = Field(

@@ -6,6 +6,7 @@ source -> split (seeded, stratified) -> filter classes -> decode -> resize -> ca
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -50,7 +51,8 @@ def build(cfg: DataConfig, *, seed: int = 0) -> DataBundle:
     class_names = source.class_names
     if cfg.classes is not None:
         class_names = [source.class_names[c] for c in cfg.classes]
-    unbatched = {name: _examples(raw[name], source, cfg) for name in SPLITS}
+    unbatched = {name: cached_on_disk(_examples(raw[name], source, cfg), cfg, name)
+                 for name in SPLITS}
     x_spec, y_spec = unbatched["train"].element_spec
     input_shape = tuple(x_spec.shape)
     if None in input_shape:
@@ -126,6 +128,25 @@ def _examples(split: Any, source: SourceData, cfg: DataConfig) -> tf.data.Datase
     else:
         ds = ds.map(lambda x, y: (tf.cast(x, tf.float32), y))
     return ds
+
+
+def cached_on_disk(ds: tf.data.Dataset, cfg: DataConfig, split: str) -> tf.data.Dataset:
+    """`data.cache_dir`: the decoded, resized examples written once with tf.data's
+    `snapshot`, so the next run of the recipe reads them instead of decoding again.
+
+    `snapshot` (not `cache(filename)`) because it keys each snapshot by a fingerprint of
+    the input pipeline (another folder, size or seed writes another one, never reads a
+    stale one), and it commits a snapshot only when complete: a killed run or two
+    concurrent runs leave no half-written cache that the next one would trust. One shard
+    read back in sequence keeps the examples in their order, so the batches are the ones
+    an uncached run makes.
+    """
+    if cfg.cache_dir is None:
+        return ds
+    return (ds.enumerate()
+            .snapshot(str(Path(cfg.cache_dir) / split), shard_func=lambda i, _: i * 0,
+                      reader_func=lambda shards: shards.flat_map(lambda shard: shard))
+            .map(lambda _, example: example))
 
 
 def _to_image(x, cfg: DataConfig):
