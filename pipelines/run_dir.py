@@ -31,7 +31,7 @@ FINISHED = "model.weights.h5"  # written when training ends, before evaluation
 # optimizer...) would make the resumed run another experiment.
 MAY_CHANGE = ("description", "runs_dir", "train.epochs", "train.verbose", "train.tensorboard",
               "train.strategy", "evaluate", "export", "explain", "attack", "claim", "cam",
-              "activations", "published", "sweep", "tune")
+              "activations", "published", "sweep", "tune", "data.cache_dir")
 
 
 def run_state(folder: Path) -> str:
