@@ -24,6 +24,7 @@ from typing import Any
 from common.registry import Registry, keyword_params
 from models.catalog import MODELS
 from pipelines.config.experiment import ExperimentConfig
+from pipelines.data.augment import AUGMENTATIONS
 from pipelines.run_dir import flat_config
 
 
@@ -57,10 +58,12 @@ class Start:
         return Start({k: v for k, v in self.values.items() if not k.startswith("model.")},
                      self.missed)
 
-    def choice(self, key: str, allowed: list[Any], fallback: Any = None, index: int | None = None):
-        """The recipe's value at `key` (its `index`-th item for a per-block list) if it is
-        one of `allowed`, else `fallback` (KerasTuner's: the first value)."""
-        value = self._value(key, index)
+    def choice(self, key: str, allowed: list[Any], fallback: Any = None, index: int | None = None,
+               value: Any = None):
+        """The recipe's value at `key` (its `index`-th item for a per-block list, or
+        `value` when the caller resolved it) if it is one of `allowed`, else `fallback`
+        (KerasTuner's: the first value)."""
+        value = self._value(key, index) if value is None else value
         if value is not None and value in allowed and _kind(value) == _kind(allowed[0]):
             return type(allowed[0])(value)  # 1 -> 1.0 among float choices
         return self._miss(key, value, fallback)
@@ -75,6 +78,17 @@ class Start:
                 and low <= value <= high and on_grid):
             return value
         return self._miss(key, value, fallback)
+
+    def section(self, prefix: str) -> dict[str, dict[str, Any]]:
+        """The recipe's entries under `prefix` by name (`data.augment` -> {name: options})."""
+        out: dict[str, dict[str, Any]] = {}
+        for key, value in self.values.items():
+            if key.startswith(prefix + "."):
+                name, _, option = key[len(prefix) + 1:].partition(".")
+                out.setdefault(name, {})
+                if option:
+                    out[name][option] = value
+        return out
 
     def flag(self, key: str, fallback: bool = False) -> bool:
         value = self._value(key, None)
@@ -240,6 +254,45 @@ def cnn_space(hp, start: Start) -> dict[str, Any]:
                 "model.params.dense_units", [0, 64, 128], 0)),
         },
     }
+
+
+@register_space("lenet", models=("lenet5",), family=True)
+def lenet_space(hp, start: Start) -> dict[str, Any]:
+    """LeNet-5 (models/lenet.py, 32x32 inputs: the data is resized to it): activation,
+    pooling, dropout; with the cnn and mlp spaces in `family`, the main job's model is a
+    point of the search."""
+    start = start.model("lenet5")
+    activations, poolings = ["tanh", "relu", "elu"], ["avg", "max"]
+    return {
+        "model.name": "lenet5",
+        "data.image_size": [32, 32],
+        "model.params": {
+            "activation": hp.Choice("lenet/activation", activations, default=start.choice(
+                "model.params.activation", activations, "tanh")),
+            "pooling": hp.Choice("lenet/pooling", poolings, default=start.choice(
+                "model.params.pooling", poolings, "avg")),
+            "dropout": hp.Float("lenet/dropout", 0.0, 0.5, step=0.1, default=start.number(
+                "model.params.dropout", 0.0, 0.5, 0.0, step=0.1)),
+        },
+    }
+
+
+@register_space("augmentation")
+def augmentation_space(hp, start: Start) -> dict[str, Any]:
+    """Training-set augmentation legal for digits (no flips): random shifts, rotations
+    and zooms, each off (0) or a factor; the recipe's own `data.augment` is trial 0 (its
+    other augmentations and options are kept as they are)."""
+    augment = start.section("data.augment")
+    for name, factors in (("translation", [0.0, 0.05, 0.1]), ("rotation", [0.0, 0.03, 0.06]),
+                          ("zoom", [0.0, 0.05, 0.1])):
+        options = augment.pop(name, None)
+        recipe = 0.0 if options is None else options.get(
+            "factor", keyword_params(AUGMENTATIONS.get(name))["factor"].default)
+        factor = hp.Choice(f"augmentation/{name}", factors, default=start.choice(
+            f"data.augment.{name}.factor", factors, 0.0, value=recipe))
+        if factor:
+            augment[name] = {**(options or {}), "factor": factor}
+    return {"data.augment": augment}
 
 
 @register_space("resnet", models=("resnet20", "resnet32", "resnet56"), family=True)

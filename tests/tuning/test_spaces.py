@@ -74,3 +74,23 @@ def test_model_name_choice_uses_each_family_space(tune_recipe, tmp_path):
     assert trial_cfg.model.name == "cnn"
     assert trial_cfg.model.params["blocks"] == hp.values["cnn/blocks"]
     assert "width" not in trial_cfg.model.params  # the recipe's mlp params were dropped
+
+
+def test_trial_zero_of_the_family_and_augmentation_spaces_is_the_main_job(tune_recipe):
+    """Every hyperparameter's default is the recipe's value: on the main job's LeNet-5
+    recipe, the defaults (what trial 0 runs) rebuild that recipe, resize included."""
+    from tuning.hypermodel import RecipeHyperModel
+
+    cfg, _ = tune_recipe(
+        {"space": ["family", "augmentation", "training"], "max_trials": 1},
+        model={"name": "lenet5", "params": {"activation": "relu", "pooling": "max",
+                                            "dropout": 0.3}},
+        data={"source": "digits", "batch_size": 32,
+              "augment": {"rotation": {"factor": 0.06}, "translation": {}}},
+        train={"epochs": 2, "optimizer": {"name": "adam", "learning_rate": 0.002}})
+    hypermodel = RecipeHyperModel(cfg)
+    trial0 = hypermodel.trial_config(keras_tuner.HyperParameters())  # every default
+    assert trial0.model == cfg.model and trial0.data.image_size == (32, 32)
+    assert trial0.data.augment == {"rotation": {"factor": 0.06}, "translation": {"factor": 0.1}}
+    assert trial0.train.optimizer == cfg.train.optimizer and trial0.data.batch_size == 32
+    assert not hypermodel.start.missed
