@@ -30,6 +30,7 @@ from pipelines.config.stages import (
 )
 from pipelines.config.train import TrainConfig
 from pipelines.config.tune import TuneConfig
+from pipelines.config.variance_reduction import VarianceReductionConfig
 
 
 class EvaluateConfig(Strict):
@@ -87,6 +88,7 @@ class ExperimentConfig(Strict):
     pretrain: PretrainConfig | None = None  # train a backbone first (tasks/transfer.py)
     activations: ActivationStatsConfig | None = None  # per-layer stats (stages/)
     cam: CamConfig | None = None  # class activation maps stage (stages/cam.py)
+    variance_reduction: VarianceReductionConfig | None = None  # SVRG vs SGD (stages/)
 
     @model_validator(mode="before")
     @classmethod
