@@ -4,6 +4,7 @@ from models import (  # noqa: F401  (each import registers its builders)
     aae,
     alexnet,
     allconv,
+    approximators,
     autoencoders,
     cgan,
     char_lm,

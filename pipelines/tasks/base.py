@@ -41,6 +41,8 @@ class Task:
             None trains on run.bundle (generative tasks build denoising pairs and
             add sample grids and a `val_fd` monitor).
         monitor, mode: the validation metric for best checkpoints.
+        compare_sweep: (sweep config, [(label, run)], sweep folder) -> a report section
+            comparing a sweep's variants the task's own way (regress: error vs width).
     """
 
     name: str
@@ -53,6 +55,7 @@ class Task:
     monitor: str = "val_loss"
     mode: str = "min"
     data_tasks: tuple[str, ...] = ()  # the data (spec.task) it can train on; () = no check
+    compare_sweep: Callable[[Any, list, Path], str] | None = None
 
 
 TASKS: Registry[Task] = Registry("task")

@@ -5,6 +5,7 @@ all (`pipelines.tasks.assemble` does, before it looks a task up). One line per m
 import pipelines.tasks.classify  # noqa: F401  (classify)
 import pipelines.tasks.deep_supervision  # noqa: F401  (classify_aux)
 import pipelines.tasks.generative.task  # noqa: F401  (generative, autoencoder)
+import pipelines.tasks.regress  # noqa: F401  (regress: function approximation)
 import pipelines.tasks.segment  # noqa: F401  (segment)
 import pipelines.tasks.sequence.classify  # noqa: F401  (sequence: RNN/CNN/bag classifiers)
 import pipelines.tasks.sequence.language_model  # noqa: F401  (language_model)

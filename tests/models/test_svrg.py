@@ -51,17 +51,19 @@ def test_svrg_converges_linearly_to_the_least_squares_minimiser_where_sgd_stalls
     w_star = problem.minimiser()
     f_star = problem.value(w_star)
     smooth = float(np.max(np.sum(problem.a**2, axis=1)) + problem.l2)
-    step, budget = 0.2 / smooth, 40 * problem.n
+    step, budget = 0.2 / smooth, 60 * problem.n
     trace = svrg(problem, np.zeros(5), step=step, inner_steps=2 * problem.n, budget=budget,
                  seed=seeded(1), record_every=problem.n)
-    gap = np.asarray(trace.values) - f_star
-    # linear: every 10 passes (about 3 snapshots) take at least 2 more decades off
-    learned("svrg least squares decades per 10 passes",
-            np.log10(gap[10] / gap[-1]) / 3, at_least=2.0)
+    gap = np.asarray(trace.values) - f_star  # recorded once per pass
+    # linear: every 10 passes take at least 2 more decades off (measured from pass 5 to
+    # pass 25, before f - f* reaches float64's resolution)
+    learned("svrg least squares decades per 10 passes", np.log10(gap[5] / gap[25]) / 2,
+            at_least=2.0)
     learned("svrg distance to minimiser", np.linalg.norm(trace.w - w_star), at_most=1e-6)
     plain, _ = sgd(problem, np.zeros(5), step=step, budget=budget, seed=seeded(1))
-    learned("sgd floor / svrg final (least squares)",
-            (plain.values[-1] - f_star) / max(gap[-1], 1e-300), at_least=1e4)
+    floor = np.median(np.asarray(plain.values[len(plain.values) // 2:]) - f_star)
+    # the issue's bar is 100x below SGD's floor; half SVRG's budget already gives 1000x
+    learned("sgd floor / svrg at pass 25 (least squares)", floor / gap[25], at_least=1e3)
 
 
 def test_on_softmax_regression_svrg_and_sag_go_far_below_sgds_floor():
@@ -69,9 +71,9 @@ def test_on_softmax_regression_svrg_and_sag_go_far_below_sgds_floor():
     centres = rng.normal(size=(3, 4))
     y = rng.integers(0, 3, 150)
     x = centres[y] + rng.normal(size=(150, 4))
-    problem = SoftmaxRegression(x, y, l2=0.05, num_classes=3)
+    problem = SoftmaxRegression(x, y, l2=0.1, num_classes=3)
     _, f_star = problem.minimum()
-    step, budget = 0.5 / problem.smoothness(), 25 * problem.n
+    step, budget = 0.5 / problem.smoothness(), 40 * problem.n
     plain, averaged = sgd(problem, np.zeros(problem.shape), step=step, budget=budget,
                           seed=seeded(3))
     floor = float(np.median(np.asarray(plain.values[len(plain.values) // 2:]) - f_star))
