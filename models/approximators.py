@@ -10,8 +10,9 @@ layer, a deep narrow ReLU net, and Telgarsky's exact sawtooth construction.
 * `sawtooth_net`: the k-fold composed tent map t^k (2^k linear pieces on [0, 1]) written
   exactly by k layers of 2 ReLUs, t(x) = 2 relu(x) - 4 relu(x - 1/2) (Telgarsky 2016,
   "Benefits of depth in neural networks"): 6k + 1 parameters, where a one-hidden-layer
-  ReLU net, whose output has at most width + 1 linear pieces on a line, needs
-  2^k - 1 units.
+  ReLU net, whose output has at most width + 1 linear pieces on a line, needs about
+  2^k units: `shallow_sawtooth_net` is that shallow construction, 2^k units with a kink
+  at each of the sawtooth's corners, 3 * 2^k + 1 parameters.
 
 Outputs are linear (one per target; `num_classes` is the number of targets).
 """
@@ -115,3 +116,30 @@ def sawtooth_net(
     outputs = output(x)
     output.set_weights([np.array([[2.0], [-4.0]], np.float32), np.zeros(1, np.float32)])
     return keras.Model(inputs, outputs, name="sawtooth_net")
+
+
+@register_model("shallow_sawtooth_net", task="regress")
+def shallow_sawtooth_net(
+    *, input_shape: tuple[int, ...], num_classes: int, folds: int = 4
+) -> keras.Model:
+    """t^folds on [0, 1] exactly with one hidden layer: 2^folds ReLUs relu(x - j / 2^folds),
+    one per corner, whose output weights are the slope changes there (+-2^(folds+1), the
+    first 2^folds). Weights set and frozen, as in `sawtooth_net`."""
+    _check_positive(folds=folds)
+    if int(np.prod(input_shape)) != 1 or num_classes != 1:
+        raise ValueError(
+            f"shallow_sawtooth_net represents a function of one input with one output; got "
+            f"input_shape={tuple(input_shape)}, num_classes={num_classes}"
+        )
+    pieces = 2**folds
+    slope_changes = np.where(np.arange(pieces) % 2 == 1, -2.0, 2.0) * pieces
+    slope_changes[0] = pieces  # the first piece rises from 0 with slope 2^folds
+    inputs = keras.Input(input_shape, name="inputs")
+    x = layers.Flatten(name="flatten")(inputs)
+    hidden = layers.Dense(pieces, activation="relu", name="hidden", trainable=False)
+    output = layers.Dense(1, name="output", trainable=False)
+    outputs = output(hidden(x))
+    hidden.set_weights([np.ones((1, pieces), np.float32),
+                        (-np.arange(pieces) / pieces).astype(np.float32)])
+    output.set_weights([slope_changes[:, None].astype(np.float32), np.zeros(1, np.float32)])
+    return keras.Model(inputs, outputs, name="shallow_sawtooth_net")

@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+from matplotlib.ticker import NullFormatter
 
 from common.plotting import plt, save
 
@@ -61,6 +62,7 @@ def error_against(series: dict[str, tuple[list[float], list[float], list[float]]
                       "o-", color=f"C{i % 10}", label=group)
     for ax, name in zip(axes, ("test mean-square error", "test maximum error")):
         ax.set_xlabel(x_label)
+        ax.xaxis.set_minor_formatter(NullFormatter())  # labels on decades only
         ax.set_ylabel(name)
         ax.grid(alpha=0.3, which="both")
         ax.legend(fontsize=8)

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from common.errors import UserError
-from models.approximators import sawtooth_net, shallow_net
+from models.approximators import sawtooth_net, shallow_net, shallow_sawtooth_net
 from pipelines.config.load import load_recipe
 from pipelines.data.builder import build
 from pipelines.data.functions import function, sawtooth
@@ -37,6 +37,10 @@ def test_the_sawtooth_has_2_to_the_k_pieces_and_the_deep_net_writes_it_exactly()
         assert net.count_params() == 6 * folds + 1
         out = np.asarray(net(x[:, None].astype(np.float32)))[:, 0]
         np.testing.assert_allclose(out, sawtooth(x, folds), atol=1e-6)
+        wide = shallow_sawtooth_net(input_shape=(1,), num_classes=1, folds=folds)
+        assert wide.count_params() == 3 * 2**folds + 1  # one ReLU per corner
+        out = np.asarray(wide(x[:, None].astype(np.float32)))[:, 0]
+        np.testing.assert_allclose(out, sawtooth(x, folds), atol=1e-3)  # float32 sums of +-128
     # the depth-vs-width recipe's shallow net of equal size: 12 ReLUs, 37 parameters
     shallow = shallow_net(input_shape=(1,), num_classes=1, width=12, activation="relu")
     assert shallow.count_params() == 37 == sawtooth_net(
