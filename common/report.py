@@ -18,6 +18,7 @@ ORDER = [
     "train",
     "evaluate",
     "activations",
+    "variance_reduction",
     "cam",
     "generate",
     "explain",
@@ -25,6 +26,7 @@ ORDER = [
     "embedding_bias",
     "tune",
     "sweep",
+    "sweep_regress",
     "claim",
     "export",
 ]

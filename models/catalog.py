@@ -9,6 +9,7 @@ from models import (  # noqa: F401  (each import registers its builders)
     aae,
     alexnet,
     allconv,
+    approximators,
     autoencoders,
     cgan,
     char_lm,

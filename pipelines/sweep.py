@@ -67,6 +67,9 @@ def run_sweep(cfg: ExperimentConfig, run_dir: Path | None = None) -> list[tuple[
     summarize(cfg, runs, run_dir)
     write_hparams(run_dir, [(label, dict(over), _final_metrics(run))
                             for (label, over), (_, run) in zip(variants(cfg), runs)])
+    for task in {run.task.name: run.task for _, run in runs}.values():
+        if task.compare_sweep is not None:  # the task's own comparison (error vs width)
+            report.section(run_dir, f"sweep_{task.name}", task.compare_sweep(cfg, runs, run_dir))
     if cfg.published is not None:  # a paper's numbers beside the variants' (mean, spread)
 
         compare_sweep(cfg, runs, run_dir)

@@ -33,6 +33,7 @@ from pipelines.config.stages import (
 )
 from pipelines.config.train import TrainConfig
 from pipelines.config.tune import TuneConfig
+from pipelines.config.variance_reduction import VarianceReductionConfig
 
 
 class EvaluateConfig(Strict):
@@ -93,6 +94,7 @@ class ExperimentConfig(Strict):
     embedding_bias: EmbeddingBiasConfig | None = None  # word-vector bias, debias (stages/)
     learning_rule: LearningRuleConfig | None = None  # Novikoff, lstsq (stages/learning_rule.py)
     linear_regions: LinearRegionsConfig | None = None  # ReLU regions (stages/linear_regions.py)
+    variance_reduction: VarianceReductionConfig | None = None  # SVRG vs SGD (stages/)
 
     @model_validator(mode="before")
     @classmethod

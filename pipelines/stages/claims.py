@@ -8,7 +8,8 @@ saying whether this run supports the claim, with every value the check read, and
 * every number in metrics.json (`accuracy`, `test_loss`, `mean_iou`, stage metrics
   such as `act_std_last_init`), and `test_accuracy` for `accuracy`;
 * from the training history, for each logged key k: `final_k`, `best_k` (min for
-  losses, max otherwise), `min_k`, `max_k`;
+  losses, max otherwise), `min_k`, `max_k`, and `noise_k` (the standard deviation of
+  k's epoch-to-epoch changes over the last half of the epochs: how jagged the curve is);
 * `epochs` (run), `budget_epochs` (asked for), `best_epoch` (1-based, lowest
   val_loss), `params` (the model's parameter count).
 """
@@ -17,6 +18,7 @@ from __future__ import annotations
 
 import ast
 import math
+import statistics
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -87,6 +89,8 @@ def claim_names(run: Run) -> dict[str, Any]:
         names[f"final_{key}"] = values[-1]
         names[f"min_{key}"], names[f"max_{key}"] = min(values), max(values)
         names[f"best_{key}"] = min(values) if "loss" in key else max(values)
+        if len(values) >= 4:
+            names[f"noise_{key}"] = curve_noise(values)
     names["epochs"] = len(next(iter(run.history.values()), []))
     names["budget_epochs"] = run.cfg.train.epochs
     best = best_epoch(run.history)
@@ -96,7 +100,15 @@ def claim_names(run: Run) -> dict[str, Any]:
     return names
 
 
-HISTORY_PREFIXES = ("final_", "min_", "max_", "best_")
+HISTORY_PREFIXES = ("final_", "min_", "max_", "best_", "noise_")
+
+
+def curve_noise(values: list[float]) -> float:
+    """Standard deviation of the epoch-to-epoch changes over the last half of a curve:
+    a slow trend changes it little, jitter from epoch to epoch does."""
+    tail = values[len(values) // 2 - 1:] if len(values) >= 4 else values
+    changes = [b - a for a, b in zip(tail, tail[1:])]
+    return statistics.pstdev(changes) if len(changes) > 1 else 0.0
 
 
 def history_names(check_text: str) -> list[str]:
@@ -139,7 +151,7 @@ def raise_unknown_claim_names(callbacks: list) -> None:
             keys = sorted({k.split("_", 1)[1] for k in cb.known})
             raise UserError(
                 f"claim.check names {', '.join(cb.unknown)}, which the training history "
-                f"does not have; it logs {', '.join(keys)} (as final_/min_/max_/best_<key>)"
+                f"does not have; it logs {', '.join(keys)} (as final_/min_/max_/best_/noise_<key>)"
             )
 
 

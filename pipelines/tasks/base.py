@@ -43,6 +43,8 @@ class Task:
         monitor, mode: the validation metric for best checkpoints.
         device_formats: whether its exports can also be LiteRT / ONNX files (the text
             tasks' string inputs and in-graph vocabularies do not convert).
+        compare_sweep: (sweep config, [(label, run)], sweep folder) -> a report section
+            comparing a sweep's variants the task's own way (regress: error vs width).
     """
 
     name: str
@@ -56,6 +58,7 @@ class Task:
     mode: str = "min"
     data_tasks: tuple[str, ...] = ()  # the data (spec.task) it can train on; () = no check
     device_formats: bool = True
+    compare_sweep: Callable[[Any, list, Path], str] | None = None
 
 
 TASKS: Registry[Task] = Registry("task")

@@ -23,7 +23,7 @@ from pipelines.train.backup import RunBackup
 from pipelines.train.callbacks import DivergenceGuard, GuardedCheckpoint
 from pipelines.train.distribute.loop import fit_function
 from pipelines.train.history import HistoryFile, read_history
-from pipelines.train.optimizers import plateau_callback
+from pipelines.train.optimizers import plateau_callback, uses_weight_averaging
 
 
 def steps_per_epoch(cfg: ExperimentConfig, bundle: DataBundle) -> int:
@@ -48,9 +48,15 @@ def guard_and_backup(cfg: TrainConfig, run_dir: Path) -> tuple[DivergenceGuard, 
 
 def callbacks(cfg: TrainConfig, task: Task, run_dir: Path, guarded: list) -> list:
     """Guard and backup first (a resumed backup rewrites the history before it is read),
-    then history, checkpoint, early stopping, plateau schedule, TensorBoard."""
+    then history, the averaged-weights swap (`use_ema`), checkpoint, early stopping,
+    plateau schedule, TensorBoard."""
     guard = guarded[0]
     out: list[keras.callbacks.Callback] = [*guarded, HistoryFile(run_dir / "history.csv")]
+    if uses_weight_averaging(cfg.optimizer.params):
+        # Validation sees the averaged weights; from here to the next epoch's start the
+        # model holds them, so the checkpoint below saves them, while the guard and the
+        # backup above keep the raw iterates (with the average in the optimizer's state)
+        out.append(keras.callbacks.SwapEMAWeights(swap_on_epoch=True))
     if cfg.checkpoint:
         out.append(
             GuardedCheckpoint(

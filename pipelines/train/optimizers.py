@@ -2,8 +2,10 @@
 
 `optimizer: {name: sgd, learning_rate: 0.1, momentum: 0.9, nesterov: true,
 clipnorm: 1.0}`; any argument of the Keras optimizer class is accepted (checked at
-load). `momentum`, `nesterov` and `amsgrad` are presets of SGD and Adam, so a sweep
-can list the lecture's optimizer family by name.
+load), among them weight averaging: `use_ema: true, ema_momentum: 0.99` (validation,
+checkpoints and the final weights then use the averaged weights: train/fit.py).
+`momentum`, `nesterov` and `amsgrad` are presets of SGD and Adam, so a sweep can list
+the lecture's optimizer family by name.
 
 The config checks a recipe with this module before anything trains, so it names the
 Keras classes and their arguments instead of importing Keras (3-4 s): a recipe's mistake
@@ -16,6 +18,7 @@ import math
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from common.errors import UserError
 from common.registry import Registry, validate_against, validate_params
 from pipelines.config.distribute import scaled_learning_rate
 
@@ -59,7 +62,42 @@ for _name, _cls, _preset in [
 def check_optimizer_params(name: str, params: dict[str, Any]) -> dict[str, Any]:
     cls, _ = OPTIMIZERS.get(name)
     accepted = {**KERAS_OPTIMIZER_ARGS[cls], **_SHARED_ARGS}
-    return validate_against(accepted, params, where="train.optimizer", name=cls)
+    checked = validate_against(accepted, params, where="train.optimizer", name=cls)
+    check_weight_averaging(checked)
+    return checked
+
+
+def check_weight_averaging(params: dict[str, Any]) -> None:
+    """Keras' weight averaging (`use_ema`: an exponential moving average of the
+    iterates, Polyak averaging with forgetting) checks its values only when the
+    optimizer is built, and ignores them silently when `use_ema` is off: both are
+    caught at load instead.
+
+    Raises:
+        UserError: a non-boolean `use_ema`, `ema_momentum` outside [0, 1), or an
+            averaging option without `use_ema: true`.
+    """
+    use_ema = params.get("use_ema", False)
+    if not isinstance(use_ema, bool):
+        raise UserError(f"train.optimizer.use_ema: true or false, got {use_ema!r}")
+    momentum = params.get("ema_momentum")
+    if momentum is not None and not (
+        isinstance(momentum, int | float) and not isinstance(momentum, bool) and 0 <= momentum < 1
+    ):
+        raise UserError(
+            f"train.optimizer.ema_momentum: a number in [0, 1) (the average's weight on its "
+            f"past; 0.99 averages about the last 100 steps), got {momentum!r}"
+        )
+    given = [k for k in ("ema_momentum", "ema_overwrite_frequency") if k in params]
+    if given and not use_ema:
+        raise UserError(
+            f"train.optimizer.{given[0]} is set but use_ema is not: add use_ema: true "
+            "(Keras would ignore it)"
+        )
+
+
+def uses_weight_averaging(params: dict[str, Any]) -> bool:
+    return bool(params.get("use_ema", False))
 
 
 def make_optimizer(
