@@ -48,6 +48,34 @@ def test_dates_with_attention_learns_well_above_chance(dates_run):
     learned("bleu", m["bleu"], at_least=0.5)
     assert (dates_run.run_dir / "plots" / "attention.png").exists()
     assert "Exact match" in (dates_run.run_dir / "report.md").read_text()
+    # sacreBLEU and chrF beside dlzoo's BLEU, with their signatures (characters here)
+    assert 0 < m["chrf"] <= 100 and "tok:char" in m["sacrebleu_signature"]
+    assert abs(m["sacrebleu"] / 100 - m["bleu"]) < 0.1  # other tokens, smoothing: near
+
+
+def test_dlzoo_bleu_agrees_with_sacrebleu_to_a_tenth_of_a_point():
+    """On the same tokens, one or several references per sentence, no smoothing: dlzoo's
+    corpus BLEU is sacreBLEU's (the issue keeps it only if so)."""
+    import sacrebleu
+
+    from pipelines.tasks.sequence.metrics import by_source, corpus_bleu
+
+    rng = np.random.default_rng(0)
+    words = [f"w{i}" for i in range(12)]
+    sources, hyps, refs = [], [], []
+    for i in range(300):
+        ref = list(rng.choice(words, rng.integers(3, 12)))
+        hyp = [w if rng.random() < 0.7 else str(rng.choice(words)) for w in ref]
+        hyps.append(hyp[: len(hyp) - int(rng.integers(0, 3))] or hyp)
+        refs.append(ref)
+        sources.append(i // 2 if i % 3 else i)  # some sources with two references
+    hyp_groups, ref_groups = by_source(sources, hyps, refs)
+    assert max(len(r) for r in ref_groups) == 2 and len(hyp_groups) < 300
+    ours = 100 * corpus_bleu(hyp_groups, ref_groups)
+    streams = [[" ".join(r[i]) if i < len(r) else None for r in ref_groups] for i in range(2)]
+    theirs = sacrebleu.metrics.BLEU(tokenize="none", smooth_method="none").corpus_score(
+        [" ".join(h) for h in hyp_groups], streams).score
+    assert 10 < ours < 90 and abs(ours - theirs) < 0.1, (ours, theirs)
 
 
 def test_exported_translator_takes_raw_strings(dates_run):

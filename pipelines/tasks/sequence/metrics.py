@@ -1,8 +1,10 @@
-"""Sequence metrics: token accuracy that ignores padding, exact match, BLEU.
+"""Sequence metrics: token accuracy that ignores padding, exact match, BLEU, chrF.
 
-BLEU (Papineni et al. 2002) is written here because none of the project's libraries
-has it (nltk and sacrebleu are not dependencies): corpus-level, up to 4-grams,
-uniform weights, brevity penalty, no smoothing, on the tokens the model predicts.
+The reported BLEU and chrF are sacreBLEU's (Post 2018), as the field computes them, on
+the detokenized text against every reference a source has. dlzoo's own `corpus_bleu`
+(Papineni et al. 2002: corpus-level, up to 4-grams, clipped by the best reference,
+closest reference length, no smoothing) stays for the model's own tokens because it
+agrees with sacreBLEU on those to 0.1 points (tests/pipelines/test_text_tasks.py).
 """
 
 from __future__ import annotations
@@ -10,8 +12,10 @@ from __future__ import annotations
 import math
 from collections import Counter
 from collections.abc import Sequence
+from typing import Any
 
 import keras
+import sacrebleu
 from keras import ops
 
 
@@ -40,19 +44,49 @@ def _ngrams(tokens: Sequence[str], n: int) -> Counter:
 
 
 def corpus_bleu(
-    hypotheses: Sequence[Sequence[str]], references: Sequence[Sequence[str]], max_n: int = 4
+    hypotheses: Sequence[Sequence[str]], references: Sequence[Sequence[Sequence[str]]],
+    max_n: int = 4,
 ) -> float:
-    """Corpus BLEU in [0, 1] of token lists against one reference each."""
+    """Corpus BLEU in [0, 1] of token lists, each against its list of references."""
     matches, totals = [0] * max_n, [0] * max_n
     hyp_len = ref_len = 0
-    for hyp, ref in zip(hypotheses, references):
-        hyp_len, ref_len = hyp_len + len(hyp), ref_len + len(ref)
+    for hyp, refs in zip(hypotheses, references):
+        hyp_len += len(hyp)
+        # the reference length closest to the hypothesis' (the shorter on a tie)
+        ref_len += min((abs(len(r) - len(hyp)), len(r)) for r in refs)[1]
         for n in range(1, max_n + 1):
-            h, r = _ngrams(hyp, n), _ngrams(ref, n)
-            matches[n - 1] += sum(min(c, r[g]) for g, c in h.items())
+            h = _ngrams(hyp, n)
+            best: Counter = Counter()
+            for ref in refs:
+                best |= _ngrams(ref, n)  # each n-gram's count in its best reference
+            matches[n - 1] += sum(min(c, best[g]) for g, c in h.items())
             totals[n - 1] += max(len(hyp) - n + 1, 0)
     if hyp_len == 0 or min(matches) == 0:
         return 0.0
     log_precision = sum(math.log(m / t) for m, t in zip(matches, totals)) / max_n
     brevity = 1.0 if hyp_len > ref_len else math.exp(1 - ref_len / hyp_len)
     return brevity * math.exp(log_precision)
+
+
+def sacre_scores(hypotheses: Sequence[str], references: Sequence[Sequence[str]],
+                 *, tokenize: str = "13a") -> dict[str, Any]:
+    """sacreBLEU's corpus BLEU and chrF (0-100) of texts, each against its references,
+    with the signatures that say how they were computed."""
+    streams = [[refs[i] if i < len(refs) else None for refs in references]
+               for i in range(max(map(len, references), default=0))]
+    bleu = sacrebleu.metrics.BLEU(tokenize=tokenize)
+    chrf = sacrebleu.metrics.CHRF()
+    return {"sacrebleu": bleu.corpus_score(list(hypotheses), streams).score,
+            "chrf": chrf.corpus_score(list(hypotheses), streams).score,
+            "sacrebleu_signature": str(bleu.get_signature()),
+            "chrf_signature": str(chrf.get_signature())}
+
+
+def by_source(sources: Sequence, hypotheses: Sequence, references: Sequence) -> tuple[list, list]:
+    """One hypothesis per distinct source (hashable: a text or a tuple of ids) with every
+    reference that source has in the split (Tatoeba has several translations of many
+    English sentences)."""
+    groups: dict[Any, tuple[Any, list]] = {}
+    for source, hyp, ref in zip(sources, hypotheses, references):
+        groups.setdefault(source, (hyp, []))[1].append(ref)
+    return [hyp for hyp, _ in groups.values()], [refs for _, refs in groups.values()]

@@ -20,7 +20,13 @@ from pipelines.config.sequence import SequenceConfig
 from pipelines.data.spec import DataSpec
 from pipelines.data.text import UNK, Vocabulary
 from pipelines.tasks.base import TASKS, Task
-from pipelines.tasks.sequence.metrics import MaskedTokenAccuracy, corpus_bleu, exact_match
+from pipelines.tasks.sequence.metrics import (
+    MaskedTokenAccuracy,
+    by_source,
+    corpus_bleu,
+    exact_match,
+    sacre_scores,
+)
 from pipelines.tasks.sequence.plots import attention_heatmaps
 from pipelines.tasks.sequence.serving import Translator, export_text
 
@@ -80,11 +86,21 @@ def evaluate(run) -> dict[str, Any]:
     join = "".join if decoded["level"] == "char" else " ".join
     hyps = [join(h) for h in decoded["hypotheses"]]
     refs = [join(r) for r in decoded["references"]]
+    # every reference a source has in the test split, one hypothesis per source
+    grouped_hyps, grouped_refs = by_source(
+        [tuple(np.asarray(s).tolist()) for s in decoded["sources"]],
+        decoded["hypotheses"], decoded["references"])
+    sacre = sacre_scores([join(h) for h in grouped_hyps],
+                         [[join(r) for r in refs_] for refs_ in grouped_refs],
+                         tokenize="char" if decoded["level"] == "char" else "13a")
     metrics = {
         "test_loss": float(results["loss"]),
         "token_accuracy": float(results["token_accuracy"]),
         "exact_match": exact_match(hyps, refs),
-        "bleu": corpus_bleu(decoded["hypotheses"], decoded["references"]),
+        "bleu": corpus_bleu(grouped_hyps, grouped_refs),
+        **sacre,
+        "distinct_sources": len(grouped_hyps),
+        "references_per_source": len(refs) / max(len(grouped_hyps), 1),
         "decode": seq.decode if seq.decode == "greedy" else f"beam{seq.beam_width}",
     }
     source_vocab = Vocabulary.from_dict(spec.extra["text"])
@@ -97,7 +113,11 @@ def evaluate(run) -> dict[str, Any]:
     report.section(run.run_dir, "evaluate", "\n".join([
         "## Evaluation (test split)",
         f"Decoding: {metrics['decode']}. Exact match **{metrics['exact_match']:.4f}**, "
-        f"corpus BLEU-4 **{metrics['bleu']:.4f}** ({decoded['level']} tokens), "
+        f"corpus BLEU-4 **{metrics['bleu']:.4f}** ({decoded['level']} tokens; sacreBLEU "
+        f"{metrics['sacrebleu']:.2f}, chrF {metrics['chrf']:.2f} on the text, "
+        f"`{metrics['sacrebleu_signature']}`), against all "
+        f"{metrics['references_per_source']:.2f} references per source on average over "
+        f"{metrics['distinct_sources']} distinct sources, "
         f"teacher-forced token accuracy {metrics['token_accuracy']:.4f}, "
         f"loss {metrics['test_loss']:.4f}, on {len(refs)} examples.\n",
         report.table(rows, ["source", "reference", "prediction", "ok"]),
