@@ -13,7 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-from sklearn.model_selection import KFold, StratifiedKFold, train_test_split
+from sklearn.model_selection import GroupShuffleSplit, KFold, StratifiedKFold, train_test_split
 
 from common.errors import UserError
 from pipelines.data.source import SourceData, Split
@@ -35,20 +35,30 @@ def complete_splits(source: SourceData, cfg, seed: int) -> dict[str, Any]:
             seed=seed,
             stratify=source.task == "classify",
             what=f"data.{name}_fraction",
+            by_input=source.task == "seq2seq",
         )
     return splits
 
 
 def carve(
-    split: Split, fraction: float, *, seed: int, stratify: bool, what: str
+    split: Split, fraction: float, *, seed: int, stratify: bool, what: str,
+    by_input: bool = False,
 ) -> tuple[Split, Split]:
     """Split off `fraction` of the examples, seeded, keeping class balance.
 
     Both parts keep the source's order (the training part is permuted later, once).
+    With `by_input` (translation pairs) and inputs that repeat, every example of one
+    input lands on the same side, so no source sentence is both trained on and scored
+    (Tatoeba translates many English sentences several times).
 
     Raises:
         UserError: when a part would be empty or miss a class.
     """
+    if by_input and len(np.unique(split.x)) < len(split):
+        groups = np.unique(split.x, return_inverse=True)[1]
+        keep, out = next(GroupShuffleSplit(n_splits=1, test_size=fraction, random_state=seed)
+                         .split(split.x, groups=groups))
+        return split.take(np.sort(keep)), split.take(np.sort(out))
 
     n = len(split)
     n_classes = len(np.unique(split.y)) if stratify else 1

@@ -151,3 +151,13 @@ def test_cache_dir_gives_the_batches_of_no_cache_and_is_read_back(tmp_path):
     other = build(DataConfig(**params, cache_dir=str(tmp_path / "cache")), seed=3)
     batches(other)  # another seed permutes train otherwise: its own snapshot
     assert len(list((tmp_path / "cache" / "train").glob("*/snapshot.metadata"))) == 2
+
+
+def test_translation_pairs_split_by_source_sentence():
+    """A source sentence with several translations lies wholly in one split."""
+    sources = np.array([f"s{i // 3}" for i in range(300)])  # three translations each
+    pairs = Split(sources, np.array([f"t{i}" for i in range(300)]))
+    train, test = carve(pairs, 0.2, seed=0, stratify=False, what="data.test_fraction",
+                        by_input=True)
+    assert not set(train.x) & set(test.x) and len(train) + len(test) == 300
+    assert abs(len(test) - 60) <= 3 and len(test) % 3 == 0
