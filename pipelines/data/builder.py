@@ -6,6 +6,10 @@ source -> split (seeded, stratified) -> filter classes -> decode -> resize -> ca
 
 from __future__ import annotations
 
+import hashlib
+import json
+import os
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -51,7 +55,8 @@ def build(cfg: DataConfig, *, seed: int = 0) -> DataBundle:
     class_names = source.class_names
     if cfg.classes is not None:
         class_names = [source.class_names[c] for c in cfg.classes]
-    unbatched = {name: cached_on_disk(_examples(raw[name], source, cfg), cfg, name)
+    unbatched = {name: cached_on_disk(_examples(raw[name], source, cfg), cfg, name,
+                                      raw[name], seed)
                  for name in SPLITS}
     x_spec, y_spec = unbatched["train"].element_spec
     input_shape = tuple(x_spec.shape)
@@ -130,23 +135,54 @@ def _examples(split: Any, source: SourceData, cfg: DataConfig) -> tf.data.Datase
     return ds
 
 
-def cached_on_disk(ds: tf.data.Dataset, cfg: DataConfig, split: str) -> tf.data.Dataset:
-    """`data.cache_dir`: the decoded, resized examples written once with tf.data's
-    `snapshot`, so the next run of the recipe reads them instead of decoding again.
+def cached_on_disk(ds: tf.data.Dataset, cfg: DataConfig, split: str, raw: Any,
+                   seed: int) -> tf.data.Dataset:
+    """`data.cache_dir`: the decoded, resized examples of a split written once with
+    tf.data's `save` and read back with `load` by every later run whose data is the
+    same, which then decodes nothing.
 
-    `snapshot` (not `cache(filename)`) because it keys each snapshot by a fingerprint of
-    the input pipeline (another folder, size or seed writes another one, never reads a
-    stale one), and it commits a snapshot only when complete: a killed run or two
-    concurrent runs leave no half-written cache that the next one would trust. One shard
-    read back in sequence keeps the examples in their order, so the batches are the ones
-    an uncached run makes.
+    The folder is named by a digest of what decides those examples: the data section
+    (source, options, size, splits), the seed, the split, and the examples themselves
+    (for file sources each file's name, size and modification time, so an image edited
+    in place is decoded again; for arrays their bytes). tf.data's `snapshot` keys by a
+    fingerprint of the pipeline instead, which changed between two identical builds of
+    an image folder, so it never read back. A version is written to a temporary folder
+    and renamed into place when complete: a killed run leaves no folder that a later one
+    would trust, and of two concurrent writers the second's rename simply loses. One
+    shard, read back in sequence, keeps the examples in their order, so the batches are
+    the ones an uncached run makes.
     """
     if cfg.cache_dir is None:
         return ds
-    return (ds.enumerate()
-            .snapshot(str(Path(cfg.cache_dir) / split), shard_func=lambda i, _: i * 0,
-                      reader_func=lambda shards: shards.flat_map(lambda shard: shard))
+    folder = Path(cfg.cache_dir) / split / _examples_digest(cfg, split, raw, seed)
+    if not (folder / "DONE").exists():
+        folder.parent.mkdir(parents=True, exist_ok=True)
+        tmp = folder.parent / f".{folder.name}.tmp-{os.getpid()}"
+        shutil.rmtree(tmp, ignore_errors=True)
+        ds.enumerate().save(str(tmp), shard_func=lambda i, _: i * 0)
+        (tmp / "DONE").write_text("complete\n")
+        try:
+            tmp.rename(folder)
+        except OSError:  # another run finished the same examples first: use its folder
+            shutil.rmtree(tmp, ignore_errors=True)
+    return (tf.data.Dataset.load(str(folder), element_spec=ds.enumerate().element_spec,
+                                 reader_func=lambda shards: shards.flat_map(lambda s: s))
             .map(lambda _, example: example))
+
+
+def _examples_digest(cfg: DataConfig, split: str, raw: Any, seed: int) -> str:
+    digest = hashlib.sha1(json.dumps(
+        [cfg.model_dump(mode="json", exclude={"cache_dir", "cache", "batch_size",
+                                              "shuffle_buffer", "augment", "deterministic"}),
+         split, seed], sort_keys=True).encode())
+    if isinstance(raw, Split) and raw.x.dtype.kind in "US":  # file paths
+        for path in raw.x:
+            stat = os.stat(path)
+            digest.update(f"{path}\0{stat.st_size}\0{stat.st_mtime_ns}\n".encode())
+    elif isinstance(raw, Split):
+        digest.update(np.ascontiguousarray(raw.x).tobytes())
+        digest.update(np.ascontiguousarray(raw.y).tobytes())
+    return digest.hexdigest()[:20]
 
 
 def _to_image(x, cfg: DataConfig):

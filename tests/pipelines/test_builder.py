@@ -133,9 +133,9 @@ def test_image_options_on_non_images_fail():
 
 
 def test_cache_dir_gives_the_batches_of_no_cache_and_is_read_back(tmp_path):
-    """data.cache_dir: a tf.data snapshot of the decoded examples, per split; the batches
-    (shuffled train included) equal an uncached build's, on the first run and on the run
-    that reads the snapshot back; another seed writes another snapshot."""
+    """data.cache_dir: the decoded examples saved once per split (tf.data save/load); the
+    batches (shuffled train included) equal an uncached build's, on the first run and
+    on the run that reads them back; another seed writes another folder."""
     def batches(bundle, split="train"):
         return [(np.asarray(x), np.asarray(y)) for x, y in bundle.split(split)]
 
@@ -146,11 +146,12 @@ def test_cache_dir_gives_the_batches_of_no_cache_and_is_read_back(tmp_path):
         for split in ("train", "val", "test"):
             for (x, y), (cx, cy) in zip(batches(plain, split), batches(bundle, split), strict=True):
                 assert np.array_equal(x, cx) and np.array_equal(y, cy)
-    for split in ("train", "val", "test"):  # one finalized snapshot per split, reused
-        assert len(list((tmp_path / "cache" / split).glob("*/snapshot.metadata"))) == 1
-    other = build(DataConfig(**params, cache_dir=str(tmp_path / "cache")), seed=3)
-    batches(other)  # another seed permutes train otherwise: its own snapshot
-    assert len(list((tmp_path / "cache" / "train").glob("*/snapshot.metadata"))) == 2
+    for split in ("train", "val", "test"):  # one complete folder per split, reused
+        assert len(list((tmp_path / "cache" / split).glob("*/DONE"))) == 1
+    build(DataConfig(**params, cache_dir=str(tmp_path / "cache")), seed=3)
+    # another seed permutes train otherwise: its own folder; nothing half-written left
+    assert len(list((tmp_path / "cache" / "train").glob("*/DONE"))) == 2
+    assert not list((tmp_path / "cache").glob("*/.*tmp*"))
 
 
 def test_translation_pairs_split_by_source_sentence():

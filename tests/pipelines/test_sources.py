@@ -206,3 +206,26 @@ def test_empty_class_folder_is_an_error_not_a_class(tmp_path):
     (root / "empty").mkdir()
     with pytest.raises(UserError, match=r"class folder .*empty has no .* images"):
         source("image_folder", path=str(root))
+
+
+def test_cache_dir_of_an_image_folder_is_read_back_until_a_file_changes(tmp_path):
+    """data.cache_dir on files: the second run reads the saved examples (no new folder),
+    an image rewritten in place is decoded again (a new folder), and the batches follow."""
+    import os
+
+    root = _image_folder(tmp_path / "f", per_class=6)
+    cfg = DataConfig(source="image_folder", params={"path": str(root)}, val_fraction=0.25,
+                     test_fraction=0.25, cache_dir=str(tmp_path / "cache"))
+
+    def test_images():
+        return np.concatenate([np.asarray(x) for x, _ in build(cfg, seed=0).test])
+
+    first = test_images()
+    assert test_images().tobytes() == first.tobytes()
+    assert len(list((tmp_path / "cache" / "test").glob("*/DONE"))) == 1
+    changed = sorted(root.rglob("*.png"))
+    for path in changed:  # every image brighter, same names
+        Image.fromarray(np.full((10, 10), 200, np.uint8)).save(path)
+        os.utime(path, ns=(os.stat(path).st_atime_ns, os.stat(path).st_mtime_ns + 10**9))
+    assert test_images().max() == 200 != first.max()  # decoded again, not the stale copy
+    assert len(list((tmp_path / "cache" / "test").glob("*/DONE"))) == 2
