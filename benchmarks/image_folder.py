@@ -13,9 +13,9 @@ train/ and val/. Measured, side by side in one process:
   decode    one pass over the training split (decode, resize, batch; no model), per
             loader, interleaved over --rounds: images/s of the pass, and the time from
             building the loader to the pass's end (listing included): Keras; dlzoo;
-            dlzoo with `data.cache_dir` on its first run (decoding, writing the tf.data
-            snapshot) and on the next run (reading it: no decode). Target: dlzoo's
-            images/s >= Keras' (ratio >= 1.0).
+            dlzoo with `data.cache_dir` on its first run (decoding and saving the
+            examples while it builds, then reading them) and on the next run (reading
+            them: no decode). Target: dlzoo's images/s >= Keras' (ratio >= 1.0).
 
 Usage:
   python benchmarks/image_folder.py [--data-dir ../shared/datasets] [--images 20000]
