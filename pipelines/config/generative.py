@@ -3,6 +3,7 @@
 ```yaml
 generative:
   samples_every: 2        # sample grid from a fixed noise batch every 2 epochs
+                          # (default: a fifth of train.epochs)
   judge: {model: mlp, params: {width: [256, 128]}, epochs: 10}
   eval_samples: 5000      # generated images for the Frechet distance and histograms
   parzen: {samples: 10000}
@@ -72,7 +73,10 @@ class ParzenConfig(Strict):
 
 
 class GenerativeConfig(Strict):
-    samples_every: int = Field(1, gt=0, description="epochs between sample grids")
+    samples_every: int | None = Field(
+        None, gt=0, description="epochs between sample grids (and one at the end); "
+        "default: a fifth of train.epochs, so about 5 grids (a grid costs 1.5-2.5 s, "
+        "a DCGAN epoch on the digits about 1.6 s: benchmarks/against_keras.py)")
     grid: int = Field(8, ge=2, le=16, description="sample grids are grid x grid images")
     interpolation_steps: int = Field(10, ge=3, le=20)
     judge: JudgeConfig | None = Field(

@@ -191,3 +191,15 @@ def test_generative_section_is_validated(tmp_path):
         recipe(tmp_path, "gan", {}, epochs=1, generative={"judge": {"model": "vae"}})
     with pytest.raises(UserError, match="generative.grid"):
         recipe(tmp_path, "gan", {}, epochs=1, generative={"grid": 1})
+
+
+def test_sample_grids_default_to_about_five_per_run(tmp_path):
+    """Without generative.samples_every, a grid every fifth of the epochs (a grid costs
+    more than a small model's epoch: benchmarks/against_keras.py)."""
+    cfg = recipe(tmp_path, "dense_ae", {"latent_dim": 2, "widths": [16]}, epochs=10,
+                 data={"normalize": "rescale"}, generative={**FAST, "judge": None},
+                 train={"checkpoint": False}).with_overrides({"generative.samples_every": None})
+    assert cfg.generative.samples_every is None
+    run = pipeline.run_all(cfg)
+    grids = sorted((run.run_dir / "plots" / "samples").iterdir())
+    assert len(grids) == 5, [p.name for p in grids]

@@ -147,7 +147,7 @@ def prepare_fit(run: Run) -> tuple[DataBundle, list]:
         gcb.SampleGrid(
             run.run_dir / "plots" / "samples",
             input_range=bundle.spec.input_range,
-            every=settings.samples_every,
+            every=settings.samples_every or max(1, cfg.train.epochs // 5),
             grid=settings.grid,
             class_names=bundle.spec.class_names,
             images=fixed,
