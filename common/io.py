@@ -81,6 +81,12 @@ def _jsonable(value: Any) -> Any:
     raise TypeError(f"not JSON serializable: {type(value).__name__}")
 
 
+def file_name(label: str, limit: int = 60) -> str:
+    """`label` (a sweep variant, a trial) as a file or folder name: letters, digits and
+    `-_=.` kept, anything else `_`, at most `limit` characters."""
+    return "".join(c if c.isalnum() or c in "-_=." else "_" for c in label)[:limit]
+
+
 def save_weights(model, path: Path) -> Path:
     """Keras insists on the `.weights.h5` suffix, so the temp name keeps it."""
     path = Path(path)

@@ -12,7 +12,7 @@ from typing import Any
 
 from common import report
 from common.errors import UserError
-from common.io import write_json, write_text
+from common.io import file_name, write_json, write_text
 from pipelines.config.experiment import ExperimentConfig
 from pipelines.config.load import dump_config
 from pipelines.report import plots
@@ -61,7 +61,7 @@ def run_sweep(cfg: ExperimentConfig, run_dir: Path | None = None) -> list[tuple[
     runs: list[tuple[str, Run]] = []
     for i, (label, variant) in enumerate(configs, start=1):
         print(f"\n=== sweep variant {i}/{len(configs)}: {label} ===", flush=True)
-        sub = run_dir / f"{i:02d}-{_slug(label)}"
+        sub = run_dir / f"{i:02d}-{file_name(label)}"
         sub.mkdir(parents=True, exist_ok=True)
         runs.append((label, run_all(variant, sub)))
     summarize(cfg, runs, run_dir)
@@ -123,5 +123,3 @@ def _final_metrics(run: Run) -> dict[str, float]:
     return numeric({**{f"final {key}": value for key, value in last.items()}, **run.metrics})
 
 
-def _slug(label: str) -> str:
-    return "".join(c if c.isalnum() or c in "-_=." else "_" for c in label)[:60]

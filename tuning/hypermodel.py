@@ -122,7 +122,11 @@ class RecipeHyperModel(keras_tuner.HyperModel):
         if self.tune.cv:
             return self.cross_validate(hp, callbacks, epochs)
         cfg = self.trial_config(hp)
-        bundle = self.data(cfg)
+        return self._train(model, cfg, self.data(cfg), callbacks, epochs, initial_epoch)
+
+    def _train(self, model, cfg: ExperimentConfig, bundle: DataBundle, callbacks, epochs,
+               initial_epoch: int = 0) -> dict[str, float]:
+        """Fit one model on `bundle`; its best epoch's metrics and its costs."""
         clock = TrialClock()
         history = model.fit(
             bundle.train,
@@ -143,24 +147,16 @@ class RecipeHyperModel(keras_tuner.HyperModel):
         KerasTuner's own callbacks (its best-epoch checkpoint) follow the first fold's
         model: the weights it keeps are that fold's.
         """
-        k, objective = self.tune.cv, self.tune.objective
+        k, trial = self.tune.cv, self.trial_config(hp)
         folds = []
         for index in range(k):
-            cfg = self.trial_config(hp).with_overrides({"data.fold": {"k": k, "index": index}})
+            cfg = trial.with_overrides({"data.fold": {"k": k, "index": index}})
             seed_everything(cfg)
             bundle = build(cfg.data, seed=cfg.seed)
-            model = self._built(cfg, bundle)
-            clock = TrialClock()
-            history = model.fit(
-                bundle.train, validation_data=bundle.val, shuffle=False,
-                epochs=epochs or self.max_epochs, steps_per_epoch=cfg.train.steps_per_epoch,
-                callbacks=self._callbacks(bundle, clock)
-                + (list(callbacks or []) if index == 0 else []),
-                verbose=self.verbose,
-            )
-            folds.append(self.summarize(history, clock))
-            del model, bundle  # one fold's model and pipelines in memory at a time
-        return cv_summary(folds, objective)
+            folds.append(self._train(self._built(cfg, bundle), cfg, bundle,
+                                     callbacks if index == 0 else None, epochs))
+            del bundle  # one fold's pipelines in memory at a time
+        return cv_summary(folds, self.tune.objective)
 
     def _callbacks(self, bundle: DataBundle, clock: TrialClock) -> list:
         # Order matters: the robust accuracy is added to the epoch logs before

@@ -75,12 +75,17 @@ def ranked(rows: list[dict[str, Any]], direction: str, objective: str) -> list[d
     differences inside the error are noise, and the cheaper model is then the safer
     pick."""
     order = sorted(completed(rows), key=lambda r: r["score"], reverse=direction == "max")
-    sem = order[0].get(f"{objective}_sem") if order else None
-    if sem is None or not all("params" in r for r in order):
+    if not order or f"{objective}_sem" not in order[0] or not all("params" in r for r in order):
         return order
-    tied = [r for r in order if abs(r["score"] - order[0]["score"]) <= sem]
+    tied = within_one_error(order, order[0], objective)
     winner = min(tied, key=lambda r: r["params"])  # min keeps the better score on equal size
     return [winner] + [r for r in order if r is not winner]
+
+
+def within_one_error(rows: list[dict[str, Any]], top: dict[str, Any],
+                     objective: str) -> list[dict[str, Any]]:
+    """The rows whose score lies within `top`'s standard error of `top`'s score."""
+    return [r for r in rows if abs(r["score"] - top["score"]) <= top[f"{objective}_sem"]]
 
 
 def replay_config(

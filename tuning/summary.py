@@ -8,6 +8,7 @@ from typing import Any
 
 from common import report
 from pipelines.config.experiment import ExperimentConfig
+from tuning.results import within_one_error
 from tuning.robust import ROBUST_METRIC
 
 TOP = 10  # rows of the results table shown in the report (all are in results.csv)
@@ -134,7 +135,7 @@ def uncertainty(ranked: list[dict], cfg: ExperimentConfig) -> str:
                 "differences of a few validation examples are within chance.\n")
     pick = max if cfg.tune.resolved_direction == "max" else min
     top, winner = pick(ranked, key=lambda r: r["score"]), ranked[0]
-    tied = [r for r in ranked if abs(r["score"] - top["score"]) <= top[key]]
+    tied = within_one_error(ranked, top, cfg.tune.objective)
     return (
         f"\nScores are means over {cfg.tune.cv} cross-validation folds of train+validation, "
         f"+- their standard error. Best mean: trial {top['trial']}, {top['score']:.4f} +- "

@@ -155,17 +155,18 @@ def cached_on_disk(ds: tf.data.Dataset, cfg: DataConfig, split: str, raw: Any,
     if cfg.cache_dir is None:
         return ds
     folder = Path(cfg.cache_dir) / split / _examples_digest(cfg, split, raw, seed)
+    numbered = ds.enumerate()
     if not (folder / "DONE").exists():
         folder.parent.mkdir(parents=True, exist_ok=True)
         tmp = folder.parent / f".{folder.name}.tmp-{os.getpid()}"
         shutil.rmtree(tmp, ignore_errors=True)
-        ds.enumerate().save(str(tmp), shard_func=lambda i, _: i * 0)
+        numbered.save(str(tmp), shard_func=lambda i, _: i * 0)
         (tmp / "DONE").write_text("complete\n")
         try:
             tmp.rename(folder)
         except OSError:  # another run finished the same examples first: use its folder
             shutil.rmtree(tmp, ignore_errors=True)
-    return (tf.data.Dataset.load(str(folder), element_spec=ds.enumerate().element_spec,
+    return (tf.data.Dataset.load(str(folder), element_spec=numbered.element_spec,
                                  reader_func=lambda shards: shards.flat_map(lambda s: s))
             .map(lambda _, example: example))
 

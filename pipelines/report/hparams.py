@@ -16,6 +16,8 @@ import tensorflow as tf
 from tensorboard.plugins.hparams import api as hp
 from tensorboard.plugins.hparams import metadata, plugin_data_pb2
 
+from common.io import file_name
+
 Session = tuple[str, dict[str, Any], dict[str, float]]  # (name, settings, final metrics)
 
 
@@ -34,7 +36,7 @@ def write_hparams(folder: Path, sessions: list[Session]) -> Path:
         hp.hparams_config(hparams=[hp.HParam(n) for n in names],
                           metrics=[hp.Metric(m, display_name=m) for m in metrics])
     for name, settings, values in sessions:
-        with tf.summary.create_file_writer(str(fresh / _folder_name(name))).as_default():
+        with tf.summary.create_file_writer(str(fresh / file_name(name, 80))).as_default():
             hp.hparams({key: _loggable(value) for key, value in settings.items()},
                        trial_id=name)
             for metric, value in values.items():
@@ -77,7 +79,3 @@ def _loggable(value: Any) -> bool | int | float | str:
     if value is None:
         return "none"
     return value if isinstance(value, bool | int | float | str) else str(value)
-
-
-def _folder_name(name: str) -> str:
-    return "".join(c if c.isalnum() or c in "-_=." else "_" for c in name)[:80]

@@ -49,27 +49,32 @@ def prior_metadata(model) -> dict[str, Any]:
     return prior
 
 
-def _decoding(model, spec, role: str, n: int = PROBE,
-              seed: int = 123) -> tuple[keras.Model, dict, dict]:
-    """Wrapper (codes[, labels] -> raw images), its signature and a batch of `n` draws."""
+def _decoding(model, spec, role: str) -> tuple[keras.Model, dict, dict]:
+    """Wrapper (codes[, labels] -> raw images), its signature and a probe batch."""
     name = "noise" if role == "generator" else "codes"
     inputs = {name: keras.Input((model.latent_dim,), name=name)}
     signature = {name: tf.TensorSpec((None, model.latent_dim), tf.float32, name=name)}
-    labels = None
     if role == "generator" and model.conditional:
         inputs["labels"] = keras.Input((), dtype="int32", name="labels")
         signature["labels"] = tf.TensorSpec((None,), tf.int32, name="labels")
-        labels = (np.arange(n) % spec.num_classes).astype(np.int32)
     net = model.generator if role == "generator" else model.decoder
     feed = inputs[name]
     if "labels" in inputs:
         feed = {"noise": inputs[name], "labels": inputs["labels"]}
     images = model.postprocess(net(feed))
     wrapper = keras.Model(inputs, {"images": images}, name=f"{model.name}_{role}")
-    sample = {name: gs.prior_draws(model, n, labels, seed=seed).astype(np.float32)}
-    if labels is not None:
-        sample["labels"] = labels
-    return wrapper, signature, sample
+    return wrapper, signature, _draws(model, spec, role, PROBE)
+
+
+def _draws(model, spec, role: str, n: int, seed: int = 123) -> dict[str, np.ndarray]:
+    """`n` prior draws a decoder or generator takes (with labels, cycling over the
+    classes, for a conditional generator)."""
+    name = "noise" if role == "generator" else "codes"
+    labels = None
+    if role == "generator" and model.conditional:
+        labels = (np.arange(n) % spec.num_classes).astype(np.int32)
+    draws = {name: gs.prior_draws(model, n, labels, seed=seed).astype(np.float32)}
+    return draws if labels is None else {**draws, "labels": labels}
 
 
 def _encoding(model, spec, test_images: np.ndarray) -> tuple[keras.Model, dict, dict]:
@@ -137,8 +142,8 @@ def _device_batches(run, role: str) -> tuple[dict, dict]:
     if role == "encoder":
         return ({"images": split_arrays(run.bundle, "test", DEVICE_CHECK)[0]},
                 {"images": split_arrays(run.bundle, "train", DEVICE_CHECK)[0]})
-    return (_decoding(model, spec, role, DEVICE_CHECK)[2],
-            _decoding(model, spec, role, DEVICE_CHECK, seed=7)[2])
+    return (_draws(model, spec, role, DEVICE_CHECK),
+            _draws(model, spec, role, DEVICE_CHECK, seed=7))
 
 
 def _metadata(run, role: str) -> dict[str, Any]:
