@@ -25,10 +25,12 @@ from common.io import write_json, write_text
 from pipelines.config.experiment import ExperimentConfig
 from pipelines.config.load import dump_config
 from pipelines.report.hparams import write_hparams
-from tuning import distributed, results, summary
+from tuning import distributed, replays, results, summary
 from tuning.tuners import PROJECT, make_tuner
 
-BUDGET_KEYS = ("max_trials", "max_time", "workers")
+# what a search may change and still be the same search: its budget, and the replays
+# run after it
+BUDGET_KEYS = ("max_trials", "max_time", "workers", "replay_seeds")
 
 
 @dataclasses.dataclass
@@ -37,6 +39,7 @@ class SearchOutcome:
     rows: list[dict[str, Any]]
     best: dict[str, Any] | None  # the best completed trial's row
     best_config: Path | None
+    replays: dict[str, Any] | None = None  # tune.replay_seeds: tuning/replays.py
 
 
 def search_key(cfg: ExperimentConfig) -> str:
@@ -95,7 +98,11 @@ def run_search(
             cfg, run_dir, t.oracle, t.hypermodel, plot=False
         )
         tuner.search(verbose=display)
-    return write_outputs(cfg, run_dir, tuner.oracle, tuner.hypermodel)
+    outcome = write_outputs(cfg, run_dir, tuner.oracle, tuner.hypermodel)
+    comparison = replays.compare_replays(cfg, run_dir)  # once the replay recipes exist
+    if comparison is None:
+        return outcome
+    return write_outputs(cfg, run_dir, tuner.oracle, tuner.hypermodel, replayed=comparison)
 
 
 def _verbosity(cfg: ExperimentConfig) -> tuple[int, int]:
@@ -108,9 +115,11 @@ def _verbosity(cfg: ExperimentConfig) -> tuple[int, int]:
 
 
 def write_outputs(
-    cfg: ExperimentConfig, run_dir: Path, oracle, hypermodel, *, plot: bool = True
+    cfg: ExperimentConfig, run_dir: Path, oracle, hypermodel, *, plot: bool = True,
+    replayed: dict[str, Any] | None = None,
 ) -> SearchOutcome:
-    """Tables, plots, replay recipes and report from the oracle's trials (idempotent).
+    """Tables, plots, replay recipes and report from the oracle's trials (idempotent);
+    with `replayed`, the comparison of the replays (tuning/replays.py) too.
 
     After each trial the plots are skipped (they cost more than a small trial).
     """
@@ -118,7 +127,7 @@ def write_outputs(
     rows = results.trial_rows(oracle, tune.objective)
     results.write_tables(rows, run_dir)
     ranked = results.ranked(rows, tune.resolved_direction, tune.objective)
-    replays = results.write_replays(hypermodel, oracle, rows, run_dir)
+    replay_files = results.write_replays(hypermodel, oracle, rows, run_dir)
     sizes = _sizes(hypermodel, oracle)
     report.section(run_dir, "overview", summary.overview(cfg, oracle, hypermodel.max_epochs, sizes))
     figure = run_dir / "plots" / "score_vs_trial.png"
@@ -128,19 +137,22 @@ def write_outputs(
     plot_md = report.image("score against trial", figure, run_dir) if figure.exists() else ""
     parts = [summary.results(rows, ranked, cfg, plot_md)
              + summary.starting_point(rows, hypermodel.start.missed)]
-    if replays:
-        parts.append(summary.best_model(ranked[0], replays["best_config"], cfg))
-    if replays.get("front"):
+    if replay_files:
+        parts.append(summary.best_model(ranked[0], replay_files["best_config"], cfg))
+    if replayed is not None:
+        parts.append(replays.section(replayed))
+    if replay_files.get("front"):
         figure = run_dir / "plots" / "pareto.png"
         if plot:
-            results.pareto_plot(replays["front"], rows, run_dir, tune)
+            results.pareto_plot(replay_files["front"], rows, run_dir, tune)
         image = report.image("Pareto front", figure, run_dir) if figure.exists() else ""
-        parts.append(summary.front(replays["front"], cfg, image))
+        parts.append(summary.front(replay_files["front"], cfg, image))
     report.section(run_dir, "tune", "\n\n".join(parts))
     best = ranked[0] if ranked else None
-    write_json(run_dir / "summary.json", {"best": best, "trials": len(rows), "rows": rows})
+    write_json(run_dir / "summary.json", {"best": best, "trials": len(rows), "rows": rows,
+                                          **({"replays": replayed} if replayed else {})})
     return SearchOutcome(
-        run_dir, rows, best, run_dir / "best_config.yaml" if replays else None
+        run_dir, rows, best, run_dir / "best_config.yaml" if replay_files else None, replayed
     )
 
 

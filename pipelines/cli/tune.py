@@ -88,4 +88,11 @@ def _print_outcome(outcome, objective: str) -> None:
     if outcome.best:
         click.echo(f"best: trial {outcome.best['trial']}, {objective} {outcome.best['score']:.4f}")
         click.echo(f"replay: dlzoo run {outcome.best_config}")
+    if outcome.replays:
+        r = outcome.replays
+        click.echo(
+            f"replayed at {len(r['seeds'])} seeds, test {r['metric']}: winner "
+            f"{r['best']['mean']:.4f} vs recipe {r['trial0']['mean']:.4f} "
+            f"(paired difference {r['difference']['mean']:+.4f} ± {r['difference']['sem']:.4f})"
+        )
     click.echo(f"report: {outcome.run_dir / 'report.md'}")

@@ -87,4 +87,8 @@ class GenerativeConfig(Strict):
     fd_samples: int = Field(
         2000, gt=0, description="generated images for the per-epoch val_fd (checkpoints)"
     )
+    fd_every: int = Field(
+        1, ge=1, le=100_000, description="epochs between val_fd evaluations (and the last "
+        "epoch); the best checkpoint is chosen among them. Each costs fd_samples "
+        "generated and embedded images")
     parzen: ParzenConfig | None = Field(default_factory=ParzenConfig)

@@ -72,6 +72,15 @@ class TrainConfig(Strict):
     )
     tensorboard: bool = True
     backup: bool = Field(True, description="BackupAndRestore: resume interrupted runs")
+    backup_every: int = Field(
+        1, ge=1, le=MAX_EPOCHS, description="epochs between backups (and one at the last "
+        "epoch); a resumed run repeats at most backup_every - 1 epochs"
+    )
+    validation_every: int = Field(
+        1, ge=1, le=MAX_EPOCHS, description="epochs between validations (Keras' "
+        "validation_freq; the last epoch is always validated); checkpoints, early stopping "
+        "and the plateau schedule see the validated epochs only"
+    )
     strategy: StrategyConfig = StrategyConfig()
     mixed_precision: MixedPrecision = "off"
     lr_scaling: LRScalingConfig | None = None

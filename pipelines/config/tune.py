@@ -138,6 +138,9 @@ class TuneConfig(Strict):
     seed: int | None = Field(None, description="search seed; default the recipe's")
     robustness: RobustObjective | None = None
     refit_on_val: bool = Field(True, description="best_config.yaml trains on train+val")
+    replay_seeds: int = Field(
+        0, ge=0, le=20, description="after the search, retrain best_config.yaml and "
+        "trial0_config.yaml at this many seeds and compare their test scores (report)")
     workers: int = Field(0, ge=0, description="default --workers (0: search in-process)")
 
     @field_validator("space", mode="before")

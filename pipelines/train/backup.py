@@ -1,5 +1,6 @@
 """Backups a killed run resumes from exactly: weights, epoch and history committed
-together, atomically, at every epoch's end.
+together, atomically, at the end of every `train.backup_every`-th epoch and of the
+last one.
 
 Keras' `BackupAndRestore` writes `latest.weights.h5` in place and its epoch in a second
 file: a kill in between leaves weights of one epoch labelled with another (or half a
@@ -34,11 +35,13 @@ class RunBackup(keras.callbacks.BackupAndRestore):
     never writes.
     """
 
-    def __init__(self, backup_dir: str | Path, *, history_path: Path, chief: bool = True) -> None:
+    def __init__(self, backup_dir: str | Path, *, history_path: Path, chief: bool = True,
+                 every: int = 1) -> None:
         super().__init__(str(backup_dir), delete_checkpoint=False)
         self.folder = Path(backup_dir)
         self.history_path = Path(history_path)
         self.chief = chief
+        self.every = every  # epochs between commits (train.backup_every); the last too
         self.rows: list[dict[str, Any]] = []
         self.restored_epoch = 0
         self.guard = None  # a DivergenceGuard: an epoch it tripped in is never committed
@@ -68,7 +71,8 @@ class RunBackup(keras.callbacks.BackupAndRestore):
         if self.guard is not None and self.guard.tripped_at is not None:
             return
         self.rows.append({"epoch": epoch, **_numbers(logs)})
-        if not self.chief:
+        last = epoch + 1 == self.params.get("epochs") or self.model.stop_training
+        if not self.chief or ((epoch + 1) % self.every and not last):
             return
         self.folder.mkdir(parents=True, exist_ok=True)
         weights = f"epoch-{epoch + 1}.weights.h5"

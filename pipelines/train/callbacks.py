@@ -4,6 +4,7 @@ backups and history live in backup.py and history.py): what Keras lacks."""
 from __future__ import annotations
 
 import math
+import warnings
 from pathlib import Path
 
 import keras
@@ -80,7 +81,33 @@ class DivergenceGuard(keras.callbacks.Callback):
             self.model.load_weights(good)
 
 
-class GuardedCheckpoint(keras.callbacks.ModelCheckpoint):
+class MonitoredEpochsOnly:
+    """Mixin for Keras callbacks with a `monitor`: act on the epochs that logged it.
+
+    With `train.validation_every` > 1 (or `generative.fd_every` > 1) most epochs have
+    no `val_*` metric; Keras' callbacks would warn on each of them. These skip those
+    epochs quietly and warn once, at the end, only if the metric never appeared (a
+    misspelt monitor)."""
+
+    monitor: str
+
+    def on_train_begin(self, logs=None) -> None:
+        self.monitor_seen = False
+        super().on_train_begin(logs)
+
+    def on_epoch_end(self, epoch, logs=None) -> None:
+        if self.monitor in (logs or {}):
+            self.monitor_seen = True
+            super().on_epoch_end(epoch, logs)
+
+    def on_train_end(self, logs=None) -> None:
+        super().on_train_end(logs)
+        if not self.monitor_seen:
+            warnings.warn(f"{type(self).__name__}: no epoch logged {self.monitor!r}",
+                          stacklevel=2)
+
+
+class GuardedCheckpoint(MonitoredEpochsOnly, keras.callbacks.ModelCheckpoint):
     """`ModelCheckpoint` (best weights on the monitored metric) that never saves the
     epoch in which the divergence guard tripped: its weights are not a result."""
 
@@ -91,3 +118,11 @@ class GuardedCheckpoint(keras.callbacks.ModelCheckpoint):
     def on_epoch_end(self, epoch, logs=None) -> None:
         if self.guard.tripped_at is None:
             super().on_epoch_end(epoch, logs)
+
+
+class MonitoredEarlyStopping(MonitoredEpochsOnly, keras.callbacks.EarlyStopping):
+    """`EarlyStopping` whose patience counts the epochs that logged its monitor."""
+
+
+class MonitoredPlateau(MonitoredEpochsOnly, keras.callbacks.ReduceLROnPlateau):
+    """`ReduceLROnPlateau` whose patience counts the epochs that logged its monitor."""

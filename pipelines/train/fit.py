@@ -20,7 +20,12 @@ from pipelines.data.builder import DataBundle
 from pipelines.data.epochs import EpochSeeds
 from pipelines.tasks.base import Task
 from pipelines.train.backup import RunBackup
-from pipelines.train.callbacks import DivergenceGuard, GuardedCheckpoint
+from pipelines.train.callbacks import (
+    DivergenceGuard,
+    GuardedCheckpoint,
+    MonitoredEarlyStopping,
+    MonitoredPlateau,
+)
 from pipelines.train.distribute.loop import fit_function
 from pipelines.train.history import HistoryFile, read_history
 from pipelines.train.optimizers import plateau_callback, uses_weight_averaging
@@ -33,10 +38,20 @@ def steps_per_epoch(cfg: ExperimentConfig, bundle: DataBundle) -> int:
     return max(1, math.ceil(n / cfg.data.batch_size)) if n > 0 else 100
 
 
+def validation_epochs(cfg: TrainConfig) -> int | list[int]:
+    """Keras' `validation_freq`: every epoch, or every `validation_every`-th and the
+    last (1-based), so the run always ends on a validated model."""
+    if cfg.validation_every == 1:
+        return 1
+    return sorted({*range(cfg.validation_every, cfg.epochs + 1, cfg.validation_every),
+                   cfg.epochs})
+
+
 def guard_and_backup(cfg: TrainConfig, run_dir: Path) -> tuple[DivergenceGuard, list]:
     """The divergence guard and, with `train.backup`, the backup it restores from."""
     backup = (
-        RunBackup(run_dir / "backup", history_path=run_dir / "history.csv")
+        RunBackup(run_dir / "backup", history_path=run_dir / "history.csv",
+                  every=cfg.backup_every)
         if cfg.backup
         else None
     )
@@ -71,7 +86,7 @@ def callbacks(cfg: TrainConfig, task: Task, run_dir: Path, guarded: list) -> lis
     if cfg.early_stopping:
         es = cfg.early_stopping
         out.append(
-            keras.callbacks.EarlyStopping(
+            MonitoredEarlyStopping(
                 monitor=es.monitor,
                 patience=es.patience,
                 min_delta=es.min_delta,
@@ -80,7 +95,7 @@ def callbacks(cfg: TrainConfig, task: Task, run_dir: Path, guarded: list) -> lis
             )
         )
     if cfg.schedule.name == "plateau":
-        out.append(plateau_callback(cfg.schedule.params))
+        out.append(plateau_callback(cfg.schedule.params, MonitoredPlateau))
     if cfg.tensorboard:
         out.append(keras.callbacks.TensorBoard(str(run_dir / "tensorboard")))
     return out
@@ -103,6 +118,7 @@ def fit(
     fit_function(model, cfg.train)(  # model.fit, or the multi-worker loop (distribute/loop.py)
         bundle.train,
         validation_data=bundle.val,
+        validation_freq=validation_epochs(cfg.train),
         shuffle=False,  # the tf.data pipeline shuffles (seeded)
         epochs=cfg.train.epochs,
         steps_per_epoch=cfg.train.steps_per_epoch,

@@ -178,8 +178,9 @@ def plateau(
     return base_lr
 
 
-def plateau_callback(params: dict[str, Any]) -> keras.callbacks.Callback:
-    return _keras().callbacks.ReduceLROnPlateau(
+def plateau_callback(params: dict[str, Any], cls=None) -> Any:
+    """ReduceLROnPlateau from `train.schedule.params` (`cls`: a subclass of it)."""
+    return (cls or _keras().callbacks.ReduceLROnPlateau)(
         monitor=params.get("monitor", "val_loss"),
         factor=params.get("factor", 0.5),
         patience=params.get("patience", 3),

@@ -203,3 +203,16 @@ def test_sample_grids_default_to_about_five_per_run(tmp_path):
     run = pipeline.run_all(cfg)
     grids = sorted((run.run_dir / "plots" / "samples").iterdir())
     assert len(grids) == 5, [p.name for p in grids]
+
+
+def test_fd_every_measures_those_epochs_and_the_last(tmp_path):
+    """generative.fd_every 2 over 5 epochs: val_fd at epochs 2, 4 and 5, and the best
+    checkpoint is taken among them."""
+    cfg = recipe(tmp_path, "gan", {"latent_dim": 8, "g_widths": [32], "d_widths": [32]},
+                 epochs=5, generative={**FAST, "fd_every": 2})
+    run = pipeline.train(cfg)
+    measured = [i + 1 for i, v in enumerate(run.history["val_fd"]) if np.isfinite(v)]
+    assert measured == [2, 4, 5]
+    assert (run.run_dir / "checkpoints" / "best.weights.h5").exists()
+    with pytest.raises(UserError, match="generative.fd_every"):
+        recipe(tmp_path, "gan", {}, epochs=1, generative={"fd_every": 0})

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import tensorflow as tf
 from PIL import Image
 
 from common.errors import UserError
@@ -129,6 +130,28 @@ def test_image_folder_grey_and_colour(tmp_path):
     colour = str(_image_folder(tmp_path / "c", mode="RGB"))
     cfg = cfg.model_copy(update={"params": {"path": colour}})
     assert build(cfg).spec.input_shape == (10, 10, 3)
+
+
+def test_image_folder_decoded_in_batches_equals_one_file_at_a_time(tmp_path):
+    """More files than one decode batch, resized and turned grey on the way: each
+    example is its own file, decoded alone with TensorFlow and resized alone."""
+    rng = np.random.default_rng(0)
+    for c in ("a", "b"):
+        (tmp_path / c).mkdir()
+        for i in range(300):
+            pixels = rng.integers(0, 256, (9, 7, 3), dtype=np.uint8)
+            Image.fromarray(pixels).save(tmp_path / c / f"{i}.jpg")
+    cfg = DataConfig(source="image_folder", params={"path": str(tmp_path)}, val_fraction=0.1,
+                     test_fraction=0.5, batch_size=64, image_size=[5, 4],
+                     color_mode="grayscale")
+    bundle = build(cfg)
+    got = np.concatenate([x for x, _ in bundle.test.as_numpy_iterator()])
+    paths = bundle.raw["test"].x
+    assert len(got) == len(paths) > 256
+    for i in (0, 1, 255, 256, len(paths) - 1):
+        one = tf.io.decode_image(tf.io.read_file(paths[i]), channels=3, expand_animations=False)
+        one = tf.image.resize(tf.image.rgb_to_grayscale(tf.cast(one, tf.float32)), [5, 4])
+        np.testing.assert_allclose(got[i], one.numpy(), atol=1e-4)
 
 
 def test_image_folder_mixed_sizes_need_image_size(tmp_path):

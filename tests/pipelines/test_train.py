@@ -189,3 +189,66 @@ def test_plateau_schedule_adds_the_callback(make_config, tmp_path):
     _, guarded = guard_and_backup(cfg.train, tmp_path)
     cbs = callbacks(cfg.train, TASKS.get("classify"), tmp_path, guarded)
     assert any(isinstance(c, keras.callbacks.ReduceLROnPlateau) for c in cbs)
+
+
+def test_validation_every_validates_those_epochs_and_the_last_quietly(make_config):
+    """validation_every 3 over 7 epochs: val metrics at epochs 3, 6 and 7 only, the best
+    checkpoint chosen among them, no Keras warning about the missing monitor."""
+    cfg = make_config(train={"epochs": 7, "validation_every": 3, "backup": False,
+                             "early_stopping": {"patience": 5},
+                             "schedule": {"name": "plateau", "patience": 2}})
+    import warnings
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        run = pipeline.train(cfg)
+    history = run.history
+    validated = [i + 1 for i, v in enumerate(history["val_loss"]) if np.isfinite(v)]
+    assert validated == [3, 6, 7] and len(history["loss"]) == 7
+    assert not [w for w in caught if "val_loss" in str(w.message)]
+    assert (run.run_dir / "checkpoints" / "best.weights.h5").exists()
+
+
+def test_a_monitor_no_epoch_logs_is_warned_once(make_config):
+    cfg = make_config(train={"epochs": 2, "backup": False, "monitor": "val_nothing"})
+    with pytest.warns(UserWarning, match="no epoch logged 'val_nothing'"):
+        pipeline.train(cfg)
+
+
+class _Stop(keras.callbacks.Callback):
+    """Interrupt after `epoch` (0-based), recording what the backup had committed."""
+
+    def __init__(self, folder, epoch):
+        super().__init__()
+        self.folder, self.epoch, self.committed = folder, epoch, []
+
+    def on_epoch_end(self, epoch, logs=None):
+        state = self.folder / "backup" / "state.json"
+        self.committed.append(json.loads(state.read_text())["epoch"] if state.exists() else 0)
+        if epoch == self.epoch:
+            raise KeyboardInterrupt
+
+
+def test_backup_every_commits_those_epochs_and_resume_repeats_the_rest(make_config, tmp_path,
+                                                                        monkeypatch):
+    import pipelines.train.fit as train_module
+
+    cfg = make_config(train={"epochs": 5, "checkpoint": False, "backup_every": 2})
+    run_dir = tmp_path / "run"
+    stop = _Stop(run_dir, epoch=2)  # killed after epoch 3: epoch 2's backup is the last
+    original = train_module.callbacks
+    monkeypatch.setattr(train_module, "callbacks", lambda *a: original(*a) + [stop])
+    with pytest.raises(KeyboardInterrupt):
+        pipeline.train(cfg, run_dir)
+    assert stop.committed == [0, 2, 2]
+    assert len(read_history(run_dir / "history.csv")["loss"]) == 3
+    monkeypatch.setattr(train_module, "callbacks", original)
+    resumed = pipeline.train(cfg, run_dir).history
+    whole = pipeline.train(cfg, tmp_path / "whole").history
+    assert resumed["loss"] == whole["loss"]  # epochs 3-5 run again, as the first time
+
+
+def test_frequency_settings_validate(make_config):
+    for key in ("validation_every", "backup_every"):
+        with pytest.raises(UserError, match=key):
+            make_config(train={"epochs": 2, key: 0})

@@ -148,3 +148,42 @@ def test_one_standard_error_rule_picks_the_smaller_model_inside_the_error():
     assert [r["trial"] for r in ranked(rows, "max", "val_accuracy")] == ["1", "0", "2"]
     without_error = [{k: v for k, v in r.items() if k != "val_accuracy_sem"} for r in rows]
     assert [r["trial"] for r in ranked(without_error, "max", "val_accuracy")] == ["0", "1", "2"]
+
+
+def test_replay_seeds_compare_the_winner_with_the_recipe_seed_by_seed(tune_recipe, capsys):
+    """tune.replay_seeds 2: best_config.yaml and trial0_config.yaml each retrained at
+    seeds 0 and 1 into replays/, compared in the report and summary.json; running the
+    command again reuses the finished replays."""
+    import json
+
+    from tuning.jobs import run_search
+
+    cfg, path = tune_recipe({**TUNE, "max_trials": 2, "max_epochs": 2, "replay_seeds": 2})
+    outcome = run_search(cfg, recipe=str(path))
+    comparison = outcome.replays
+    assert comparison["seeds"] == [0, 1] and comparison["metric"] == "accuracy"
+    rows = comparison["rows"]
+    assert all(0 < r["best"] <= 1 and 0 < r["trial0"] <= 1 for r in rows)
+    assert comparison["difference"]["mean"] == pytest.approx(
+        np.mean([r["best"] - r["trial0"] for r in rows]))
+    for name in ("best-seed0", "best-seed1", "trial0-seed0", "trial0-seed1"):
+        replay = load_recipe(outcome.run_dir / "replays" / name / "config.yaml")
+        assert replay.seed == int(name[-1]) and not replay.export.enabled
+    assert "The winner against the recipe, over 2 seeds" in (
+        outcome.run_dir / "report.md").read_text()
+    assert json.loads((outcome.run_dir / "summary.json").read_text())["replays"]["rows"] == rows
+    capsys.readouterr()
+    again = run_search(cfg, recipe=str(path))
+    assert again.replays["rows"] == rows
+    assert capsys.readouterr().out.count("reusing the finished run") == 4
+
+
+def test_replay_summary_by_hand():
+    from tuning.replays import summarize
+
+    rows = [{"seed": 0, "best": 0.9, "trial0": 0.8}, {"seed": 1, "best": 0.7, "trial0": 0.8}]
+    out = summarize(rows, "accuracy", "max")
+    assert out["best"]["mean"] == pytest.approx(0.8)
+    assert out["best"]["sem"] == pytest.approx(np.std([0.9, 0.7], ddof=1) / np.sqrt(2))
+    assert out["difference"]["mean"] == pytest.approx(0.0) and not out["winner_better"]
+    assert summarize(rows[:1], "loss", "min")["winner_better"] is False  # higher loss

@@ -106,12 +106,14 @@ class FrechetMonitor(keras.callbacks.Callback):
         real: raw validation images.
         real_labels: their labels (conditional models get these labels' classes).
         samples: generated images per evaluation (the same draws every epoch).
+        every: epochs between evaluations (the last epoch is always evaluated).
     """
 
-    def __init__(self, judge, real: np.ndarray, real_labels: np.ndarray, *, samples: int, seed=0):
+    def __init__(self, judge, real: np.ndarray, real_labels: np.ndarray, *, samples: int,
+                 seed=0, every: int = 1):
         super().__init__()
         self.judge, self.real, self.real_labels = judge, real, real_labels
-        self.samples, self.seed = samples, seed
+        self.samples, self.seed, self.every = samples, seed, every
 
     def on_train_begin(self, logs=None) -> None:
         self.real_features = self.judge.embed(self.real)[0]
@@ -121,6 +123,8 @@ class FrechetMonitor(keras.callbacks.Callback):
         self.noise = sampling.prior_draws(self.model, self.samples, self.labels, seed=self.seed)
 
     def on_epoch_end(self, epoch, logs=None) -> None:
+        if (epoch + 1) % self.every and epoch + 1 != self.params.get("epochs"):
+            return  # generative.fd_every: not this epoch
         fake = sampling.generate(self.model, self.noise, self.labels)
         if not np.isfinite(fake).all():
             return  # DivergenceGuard names the diverged player; no distance to report

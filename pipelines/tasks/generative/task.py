@@ -173,7 +173,8 @@ def _fd_monitor(run: Run, settings) -> Any:
         return None
     check_compatible(judge, run.bundle.spec)
     real, labels, _ = split_arrays(run.bundle, "val", settings.fd_samples)
-    return FrechetMonitor(judge, real, labels, samples=settings.fd_samples, seed=cfg.seed)
+    return FrechetMonitor(judge, real, labels, samples=settings.fd_samples, seed=cfg.seed,
+                          every=settings.fd_every)
 
 
 def _evaluate(run: Run) -> dict[str, Any]:

@@ -42,6 +42,7 @@ def distributed_fit(
     x: tf.data.Dataset,
     *,
     validation_data: tf.data.Dataset | None = None,
+    validation_freq: int | list[int] = 1,
     epochs: int = 1,
     steps_per_epoch: int | None = None,
     callbacks: list | None = None,
@@ -91,7 +92,7 @@ def distributed_fit(
             if model.stop_training:
                 break
         epoch_logs = dict(logs)  # trackers accumulate over the epoch: last = epoch mean
-        if val is not None:
+        if val is not None and _validates(epoch, validation_freq):
             epoch_logs.update(_validate(model, val, test_step, cbs))
         cbs.on_epoch_end(epoch, epoch_logs)
         if model.stop_training:
@@ -100,6 +101,12 @@ def distributed_fit(
         model.optimizer.finalize_variable_values(model.trainable_weights)
     cbs.on_train_end(logs=epoch_logs)
     return model.history
+
+
+def _validates(epoch: int, freq: int | list[int]) -> bool:
+    """Keras' `validation_freq` for the 0-based `epoch`: every `freq`-th, or those listed
+    (1-based)."""
+    return (epoch + 1) % freq == 0 if isinstance(freq, int) else epoch + 1 in freq
 
 
 def _replicated(strategy: tf.distribute.Strategy, model: keras.Model, step_fn) -> Callable:

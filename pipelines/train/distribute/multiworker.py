@@ -131,7 +131,8 @@ def worker_callbacks(callbacks: list, strategy: tf.distribute.Strategy) -> list:
     for cb in callbacks:
         if type(cb) is RunBackup:
             guard = cb.guard
-            cb = WorkerBackup(cb.folder, history_path=cb.history_path, chief=chief)
+            cb = WorkerBackup(cb.folder, history_path=cb.history_path, chief=chief,
+                              every=cb.every)
             cb.guard = guard
         elif isinstance(cb, HistoryFile):
             cb.write = chief
