@@ -1,6 +1,7 @@
 """The attack stage's work, shared by `dlzoo run` (a recipe's `attack:`) and
 `dlzoo attack`: accuracy-vs-epsilon curves, attack sanity, the lecture's figure,
-an adversarial patch, and a clean-vs-robust comparison.
+an adversarial patch, a universal perturbation (and its transfer to a second
+architecture), and a clean-vs-robust comparison.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from typing import Any
 
 import numpy as np
 
+from common.io import atomic_write
 from common.report import image, table
 from explain import plot
 from explain.adapter import Scorer, as_scorer
@@ -18,6 +20,12 @@ from explain.config import AttackConfig
 from explain.explain_report import caption
 from explain.patch import apply_patch, patch_success, random_places, train_patch
 from explain.robustness import adversarial, attack_is_sane, robustness_curve
+from explain.universal import (
+    fooling_rate,
+    perturbation_norm,
+    random_perturbation,
+    universal_perturbation,
+)
 
 DEFAULT_FRACTIONS = (0.0, 0.01, 0.02, 0.05, 0.1, 0.2, 0.3)
 
@@ -60,12 +68,16 @@ def attack_inputs(
     seed: int = 0,
     verbose: bool = False,
     patch_data: tuple[np.ndarray, np.ndarray] | None = None,
+    universal_data: tuple[np.ndarray, np.ndarray] | None = None,
+    transfer: tuple[str, Any] | None = None,
 ) -> tuple[dict[str, Any], str]:
     """(metrics, markdown) for the first model of `models` (and the others compared).
 
     Args:
         models: label -> model; the first is the run's model, others are compared.
         patch_data: training (x, y) to optimize a patch on, when `cfg.patch` is set.
+        universal_data: training (x, y) for the universal perturbation (`cfg.universal`).
+        transfer: (label, model) of a second architecture the perturbation is tried on.
     """
     scorers = {
         k: as_scorer(m, input_range=input_range, class_names=class_names) for k, m in models.items()
@@ -102,6 +114,9 @@ def attack_inputs(
     if cfg.patch is not None and patch_data is not None and main.is_image:
         y_true = np.asarray(y)[: len(x)]
         lines += _patch(main, patch_data, x, y_true, cfg, run_dir, seed, verbose, metrics)
+    if cfg.universal is not None and universal_data is not None:
+        scored = (main, x, input_range, class_names)
+        lines += _universal(scored, universal_data, transfer, cfg, run_dir, seed, verbose, metrics)
     return metrics, "\n".join(lines) + "\n"
 
 
@@ -235,3 +250,66 @@ def _patch(scorer, patch_data, x, y, cfg, run_dir, seed, verbose, metrics) -> li
         f"{r['clean_target_rate']:.1%}.\n",
         image("adversarial patch", path, run_dir),
     ]
+
+
+def _universal(scored, train, transfer, cfg, run_dir, seed, verbose, metrics) -> list[str]:
+    """Moosavi-Dezfooli et al. 2017: one perturbation from training images, its fooling
+    rate on the held-out inputs vs random noise of the same norm, and on `transfer`."""
+    scorer, x, input_range, class_names = scored
+    uc = cfg.universal
+    px = train[0][: uc.train_examples]
+    v = universal_perturbation(
+        scorer,
+        px,
+        None,
+        epsilon=uc.epsilon,
+        norm=uc.norm,
+        attacker=uc.attacker,
+        max_iter=uc.max_iter,
+        fooling_target=uc.fooling_target,
+        step_size=uc.step_size,
+        attacker_eps=uc.attacker_eps,
+        seed=seed,
+        verbose=verbose,
+    )
+    control = random_perturbation(v.shape, uc.epsilon, uc.norm, seed)
+    result = {
+        "fooling_rate": fooling_rate(scorer, x, v),
+        "random_fooling_rate": fooling_rate(scorer, x, control),
+        "train_fooling_rate": fooling_rate(scorer, px, v),
+        "norm": perturbation_norm(v, uc.norm),
+        "epsilon": uc.epsilon,
+    }
+    lines = [
+        "\n### Universal adversarial perturbation (Moosavi-Dezfooli et al. 2017)\n",
+        f"One perturbation of L{uc.norm} norm {result['norm']:.3g} (budget {uc.epsilon:g}, "
+        f"raw units; attacker {uc.attacker}) computed on {len(px)} training images changes "
+        f"the prediction of **{result['fooling_rate']:.1%}** of {len(x)} held-out test inputs "
+        f"({result['train_fooling_rate']:.1%} of its training images); random noise of the "
+        f"same norm: {result['random_fooling_rate']:.1%}.",
+    ]
+    if transfer is not None:
+        name, model = transfer
+        other = as_scorer(model, input_range=input_range, class_names=class_names)
+        result["transfer_fooling_rate"] = fooling_rate(other, x, v)
+        result["transfer_random_fooling_rate"] = fooling_rate(other, x, control)
+        lines.append(
+            f"- Transferred unchanged to a second architecture ({name}, trained with the "
+            f"same data and settings): **{result['transfer_fooling_rate']:.1%}** fooled "
+            f"(random noise of the same norm: {result['transfer_random_fooling_rate']:.1%})."
+        )
+    metrics.update({f"universal_{k}": v_ for k, v_ in result.items()})
+    atomic_write(run_dir / "universal_perturbation.npy", lambda tmp: np.save(tmp, v))
+    shown = x[: min(6, len(x))]
+    lo, hi = scorer.range()
+    perturbed = np.clip(shown + v, lo, hi)
+    path = plot.universal_figure(
+        v,
+        shown,
+        perturbed,
+        [caption(scorer, p) for p in scorer.probabilities(shown)],
+        [caption(scorer, p) for p in scorer.probabilities(perturbed)],
+        run_dir / "plots" / "universal_perturbation.png",
+        (lo, hi),
+    )
+    return [*lines, "", image("universal perturbation", path, run_dir)]

@@ -9,22 +9,26 @@ explain:
 attack:
   attacks: [fgsm, pgd]
   epsilons: [0, 1, 2, 4]          # raw input units (digits: 0..16)
+  universal: {epsilon: 3, norm: inf, transfer_to: {name: mlp}}
 train:
   adversarial: {attack: fgsm, epsilon: 2.0, ratio: 0.5}
 ```
 
-Import-light (pydantic only). Epsilons are always in the model's RAW input units
-(0..255 pixels, 0..16 for digits); ranges are checked
-against the data when the stage runs.
+Import-light (pydantic and the keras-free model manifest). Epsilons are always in the
+model's RAW input units (0..255 pixels, 0..16 for digits); ranges are checked against
+the data when the stage runs.
 """
 
 from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 
 from common.config import Strict
+from common.errors import UserError
+from common.registry import validate_against
+from models.manifest import catalog
 
 # Attribution methods, by their canonical (CLI) names.
 METHODS = ("gradients", "gradxinput", "smoothgrad", "ig", "gradcam", "occlusion", "lime")
@@ -134,6 +138,56 @@ class PatchConfig(Strict):
     batch_size: int = Field(64, ge=1)
 
 
+class TransferModelConfig(Strict):
+    """A second architecture from the catalog, trained with the run's data and train
+    settings (a nested run), that the universal perturbation is transferred to."""
+
+    name: str = Field(description="registered model; `dlzoo models` lists them")
+    params: dict[str, Any] = Field(default_factory=dict, description="builder options")
+
+    @model_validator(mode="after")
+    def _known_model(self) -> TransferModelConfig:
+        models = catalog()
+        if self.name not in models:
+            raise ValueError(f"unknown model {self.name!r}; known: {', '.join(models)}")
+        try:
+            validate_against(
+                models[self.name].param_hints(), self.params, where="params", name=self.name
+            )
+        except UserError as err:  # pydantic collects it with the recipe's other problems
+            raise ValueError(str(err)) from None
+        return self
+
+
+class UniversalConfig(Strict):
+    """A universal adversarial perturbation (Moosavi-Dezfooli et al. 2017), computed on
+    training images and scored on the attacked test inputs (explain/universal.py)."""
+
+    epsilon: float = Field(gt=0, description="budget, raw input units (L-inf or L2)")
+    norm: Literal["inf", "2"] = "inf"
+    attacker: Literal["sgd", "fgsm", "pgd"] = Field(
+        "sgd", description="sgd: batched ascent; fgsm/pgd: the paper's per-image loop (ART's)"
+    )
+    max_iter: int = Field(10, ge=1, description="passes over the training images")
+    fooling_target: float = Field(
+        0.8, gt=0, le=1, description="stop once this fraction of the training images is fooled"
+    )
+    step_size: float | None = Field(None, gt=0, description="sgd step; default epsilon / 4")
+    attacker_eps: float | None = Field(
+        None, gt=0, description="fgsm/pgd per-image step; default epsilon"
+    )
+    train_examples: int = Field(1000, ge=1)
+    transfer_to: TransferModelConfig | None = Field(
+        None, description="a second architecture to transfer the perturbation to"
+    )
+
+    @field_validator("norm", mode="before")
+    @classmethod
+    def _norm_name(cls, value: Any) -> str:
+        key = str(value).lower().removeprefix("l")
+        return "inf" if key in ("inf", "infinity", "np.inf") else key
+
+
 class AttackConfig(Strict):
     """The `attack:` stage: accuracy-vs-epsilon curves, the lecture's figure, a patch."""
 
@@ -156,6 +210,7 @@ class AttackConfig(Strict):
     figure_epsilon: float | None = Field(None, ge=0, description="default: the middle epsilon")
     batch_size: int = Field(256, ge=1)
     patch: PatchConfig | None = None
+    universal: UniversalConfig | None = None
     compare_undefended: bool = Field(
         False,
         description="with train.adversarial: also train the same recipe without it and "

@@ -194,3 +194,34 @@ def feature_grid(
             ax.set_title(f"{method}: {captions[i]}" if j == 0 else method, fontsize=7)
     fig.tight_layout()
     return save(fig, path)
+
+
+def universal_figure(
+    v: np.ndarray,
+    x: np.ndarray,
+    x_adv: np.ndarray,
+    before: Sequence[str],
+    after: Sequence[str],
+    path: Path,
+    input_range: tuple[float, float],
+    title: str = "",
+) -> Path:
+    """The universal perturbation (stretched to be visible, mid-grey = 0) and, per
+    column, a held-out image above and the same image plus the perturbation below."""
+    n = len(x)
+    fig, axes = plt.subplots(2, n + 1, figsize=(1.9 * (n + 1), 4.2), squeeze=False)
+    lo, hi = input_range
+    span = float(np.abs(v).max()) or 1.0
+    stretched = lo + (np.asarray(v, np.float32) / span + 1) / 2 * (hi - lo)
+    _show_input(axes[0][0], stretched, input_range)
+    axes[0][0].set_title(f"perturbation (max {span:.3g})", fontsize=7)
+    axes[1][0].axis("off")
+    for i in range(n):
+        _show_input(axes[0][i + 1], x[i], input_range)
+        axes[0][i + 1].set_title(before[i], fontsize=7)
+        _show_input(axes[1][i + 1], x_adv[i], input_range)
+        axes[1][i + 1].set_title(after[i], fontsize=7)
+    if title:
+        fig.suptitle(title, fontsize=9)
+    fig.tight_layout()
+    return save(fig, path)

@@ -178,6 +178,20 @@ def explain(
 @click.option(
     "--patch-target", default=None, type=int, help="Also optimize a patch (needs --recipe)."
 )
+@click.option(
+    "--universal",
+    "universal_eps",
+    default=None,
+    type=float,
+    help="Also a universal perturbation of this budget, raw units (needs --recipe).",
+)
+@click.option("--universal-norm", default="inf", show_default=True, help="inf or 2.")
+@click.option(
+    "--transfer-model",
+    default=None,
+    type=click.Path(path_type=Path),
+    help="A second model (exported or run folder) the universal perturbation is tried on.",
+)
 @OUT
 @SEED
 @RESIZE
@@ -193,19 +207,23 @@ def attack(
     targeted,
     num_examples,
     patch_target,
+    universal_eps,
+    universal_norm,
+    transfer_model,
     out,
     seed,
     resize,
 ) -> None:
     """Attack a model: accuracy-vs-epsilon curves, the original/perturbation/adversarial
-    figure, attack sanity checks (and an adversarial patch), in --out.
+    figure, attack sanity checks (and an adversarial patch, a universal perturbation),
+    in --out.
 
     With --images the labels are the model's own predictions on them."""
     # heavy (TensorFlow): imported when the command runs, so --help answers at once
     from common import report
     from common.io import write_json
     from explain.attack_report import attack_inputs
-    from explain.config import AttackConfig, PatchConfig
+    from explain.config import AttackConfig, PatchConfig, UniversalConfig
     from pipelines.cli.explain_inputs import load_model
     from pipelines.data.arrays import split_arrays
 
@@ -216,6 +234,13 @@ def attack(
                 "--patch-target needs --recipe (the patch trains on its training split)"
             )
         patch = _config(PatchConfig, target=patch_target)
+    universal = None
+    if universal_eps is not None:
+        if not recipe:
+            raise UserError("--universal needs --recipe (it is computed on its training split)")
+        universal = _config(UniversalConfig, epsilon=universal_eps, norm=universal_norm)
+    elif transfer_model is not None:
+        raise UserError("--transfer-model needs --universal EPSILON")
     cfg = _config(
         AttackConfig,
         attacks=[a.strip() for a in attacks.split(",") if a.strip()],
@@ -225,6 +250,7 @@ def attack(
         targeted=targeted,
         num_examples=num_examples,
         patch=patch,
+        universal=universal,
     )
     loaded = load_model(model_path)
     x, y, _, _, bundle = _inputs(loaded, images, recipe, overrides, resize, num_examples)
@@ -233,6 +259,11 @@ def attack(
 
         y = as_scorer(loaded.model, input_range=loaded.input_range).predict(x).argmax(-1)
     patch_data = split_arrays(bundle, "train", patch.train_examples)[:2] if patch else None
+    universal_data, transfer = None, None
+    if universal is not None:
+        universal_data = split_arrays(bundle, "train", universal.train_examples)[:2]
+        if transfer_model is not None:
+            transfer = (str(transfer_model), load_model(transfer_model).model)
     out = _out_dir(out, "attacks", loaded.name)
     metrics, markdown = attack_inputs(
         {loaded.name: loaded.model},
@@ -245,6 +276,8 @@ def attack(
         seed=seed,
         verbose=True,
         patch_data=patch_data,
+        universal_data=universal_data,
+        transfer=transfer,
     )
     write_json(out / "metrics.json", {"model": str(model_path), **metrics})
     report.section(out, "attack", markdown)
