@@ -6,11 +6,6 @@ the output) while at lambda = 0 the adversary reads z off the output."""
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-import textwrap
-
 import keras
 import numpy as np
 import pytest
@@ -21,6 +16,7 @@ from models.pivot import mdn_nll
 from pipelines.data.nuisance import gaussians
 from pipelines.tasks.pivot import prior_loss
 from tests.conftest import learned, seeded
+from tests.models.replicas import assert_two_replica_step_equals_single
 
 TINY = {"widths": [8], "adversary_widths": [8], "components": 2}
 
@@ -85,32 +81,19 @@ def test_adversary_loss_rises_towards_its_maximum_when_lambda_is_positive():
             at_most=0.5)
 
 
-MIRRORED = textwrap.dedent("""
-    import os, sys
-    import numpy as np, tensorflow as tf
-    cpu = tf.config.list_physical_devices("CPU")[0]
-    tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
-    import keras
-    sys.path.insert(0, os.getcwd())
+PIVOT_SETUP = """
     from tests.models.test_pivot import tiny_pivot, toy
 
-    def one_step(strategy):
-        with strategy.scope():
-            model = tiny_pivot(lam=1.0, lr=0.1)
-            model.compile(c_optimizer=keras.optimizers.SGD(0.5),
-                          a_optimizer=keras.optimizers.SGD(0.5))
-        x, y = toy(64)
-        model.fit(tf.data.Dataset.from_tensor_slices((x, y)).batch(64), epochs=1, verbose=0)
-        return np.concatenate([np.ravel(w) for w in model.get_weights()])
+    def make_model():
+        model = tiny_pivot(lam=1.0)
+        model.compile(c_optimizer=keras.optimizers.SGD(0.5),
+                      a_optimizer=keras.optimizers.SGD(0.5))
+        return model
 
-    single = one_step(tf.distribute.OneDeviceStrategy("/cpu:0"))
-    mirrored = one_step(tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"]))
-    print("max difference", np.abs(single - mirrored).max())
-    assert np.allclose(single, mirrored, atol=1e-5)
-""")
+    def batch():
+        return toy(64)
+"""
 
 
 def test_two_replica_step_equals_single_device_step():
-    done = subprocess.run([sys.executable, "-c", MIRRORED], capture_output=True, text=True,
-                          env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"})
-    assert done.returncode == 0, done.stdout + done.stderr[-3000:]
+    assert_two_replica_step_equals_single(PIVOT_SETUP)
