@@ -85,3 +85,26 @@ def test_pivot_model_refuses_class_data(make_config):
     cfg = make_config(model={"name": "pivot_mlp", "params": {}})
     with pytest.raises(UserError, match="pivot"):
         build_model(cfg, build(cfg.data).spec)
+
+
+def test_pivot_toy_recipe_sweeps_lambda_and_checks_its_claim(tmp_path):
+    from pathlib import Path
+
+    from pipelines.config.load import load_recipe
+    from pipelines.sweep import run_sweep
+    from tests.conftest import seeded
+
+    recipe = Path(__file__).resolve().parents[2] / "recipes" / "pivot_toy.yaml"
+    cfg = load_recipe(recipe).with_overrides({
+        "seed": seeded(0), "runs_dir": str(tmp_path / "runs"), "train.verbose": 0,
+        "train.epochs": 2, "data.params.n": 1000, "data.params.test_n": 1200,
+        "sweep": {"model.params.lam": [0.0, 10.0]},
+    })
+    runs = dict(run_sweep(cfg))
+    assert set(runs) == {"lam=0.0", "lam=10.0"}
+    folder = runs["lam=0.0"].run_dir.parent
+    claim = json.loads((folder / "claim.json").read_text())
+    assert claim["supported"] in (True, False) and not claim["problem"], claim
+    for name in ("pivot_tradeoff.png", "output_by_z.png"):
+        assert (folder / "plots" / name).exists()
+    assert "## Pivot: AUC and dependence on z across lambda" in (folder / "report.md").read_text()
