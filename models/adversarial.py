@@ -111,12 +111,16 @@ class GenerativeModel(keras.Model):
         return {name: tracker.result() for name, tracker in self.trackers.items()}
 
     def _apply(self, optimizer, tape: tf.GradientTape, loss, variables: list) -> None:
-        """One update of `variables` from `loss` (a replica's mean; see module doc)."""
-        replicas = tf.distribute.get_strategy().num_replicas_in_sync
-        grads = tape.gradient(loss, variables)
-        if replicas > 1:
-            grads = [None if g is None else g / replicas for g in grads]
-        optimizer.apply(grads, variables)
+        replica_apply(optimizer, tape, loss, variables)
+
+
+def replica_apply(optimizer, tape: tf.GradientTape, loss, variables: list) -> None:
+    """One update of `variables` from `loss` (a replica's mean; see module doc)."""
+    replicas = tf.distribute.get_strategy().num_replicas_in_sync
+    grads = tape.gradient(loss, variables)
+    if replicas > 1:
+        grads = [None if g is None else g / replicas for g in grads]
+    optimizer.apply(grads, variables)
 
 
 def penalties(model: keras.Model) -> Any:

@@ -22,6 +22,7 @@ from models import (  # noqa: F401  (each import registers its builders)
     lenet,
     memn2n,
     nin,
+    pivot,
     recurrent,
     resnet,
     segmentation,

@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 
 from common.errors import UserError
+from pipelines.data.nuisance import with_nuisance
 from pipelines.data.source import SourceData, Split, register_source, resolve_path
 
 IMAGE_SUFFIXES = {".bmp", ".gif", ".jpeg", ".jpg", ".png"}  # as Keras' image loader
@@ -118,10 +119,15 @@ def csv(
     path: str,
     label_column: str = "label",
     feature_columns: list[str] | None = None,
+    nuisance_column: str | None = None,
     data_dir: Path,
     skip_corrupt: bool = False,
 ) -> SourceData:
-    """A CSV table: numeric feature columns plus one label column."""
+    """A CSV table: numeric feature columns plus one label column.
+
+    `nuisance_column` names a numeric column z the model must become independent of
+    (the `pivot` task): it is not a feature, and each target is [class id, z].
+    """
     file = resolve_path(data_dir, path, what="csv file")
     with open(file, newline="") as f:
         rows = list(csv_module.DictReader(f))
@@ -130,27 +136,41 @@ def csv(
     header = list(rows[0])
     if label_column not in header:
         raise UserError(f"{file}: no label column {label_column!r}; columns: {header}")
-    features = feature_columns or [c for c in header if c != label_column]
+    if nuisance_column is not None and nuisance_column not in header:
+        raise UserError(f"{file}: no nuisance column {nuisance_column!r}; columns: {header}")
+    if nuisance_column is not None and nuisance_column in (feature_columns or []):
+        raise UserError(f"{file}: the nuisance column {nuisance_column!r} cannot also be "
+                        "one of data.params.feature_columns")
+    features = feature_columns or [c for c in header if c not in (label_column,
+                                                                   nuisance_column)]
     missing = [c for c in features if c not in header]
     if missing:
         raise UserError(f"{file}: feature columns {missing} not found; columns: {header}")
-    x = np.zeros((len(rows), len(features)), np.float32)
-    for i, row in enumerate(rows):
-        for j, col in enumerate(features):
-            try:
-                x[i, j] = float(row[col])
-            except (TypeError, ValueError):
-                raise UserError(
-                    f"{file}: row {i + 2}, column {col!r}: not a number: {row[col]!r}"
-                ) from None
+    x = _numbers(rows, features, file)
     y, names = _labels_to_ids(np.array([r[label_column] for r in rows]), str(file))
+    if nuisance_column is not None:
+        y = with_nuisance(y, _numbers(rows, [nuisance_column], file)[:, 0])
     return SourceData(
         splits={"train": Split(x, y)},
         class_names=names,
         input_range=(float(x.min()), float(x.max())),
         file_based=True,
         element_shape=None,
+        task="classify" if nuisance_column is None else "pivot",
     )
+
+
+def _numbers(rows: list[dict], columns: list[str], file: Path) -> np.ndarray:
+    x = np.zeros((len(rows), len(columns)), np.float32)
+    for i, row in enumerate(rows):
+        for j, col in enumerate(columns):
+            try:
+                x[i, j] = float(row[col])
+            except (TypeError, ValueError):
+                raise UserError(
+                    f"{file}: row {i + 2}, column {col!r}: not a number: {row[col]!r}"
+                ) from None
+    return x
 
 
 @register_source("image_folder")

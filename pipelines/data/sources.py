@@ -4,6 +4,7 @@ from pipelines.data import (  # noqa: F401  (registers)
     builtin,
     files,
     functions,  # noqa: F401  (registers: function)
+    nuisance,  # noqa: F401  (registers pivot_gaussians)
     plane,  # noqa: F401  (registers separable, circles)
     text_sources,  # noqa: F401  (registers)
     tfds_source,

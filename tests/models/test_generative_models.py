@@ -6,10 +6,6 @@ single-device step on the same global batch (losses scaled per replica)."""
 
 from __future__ import annotations
 
-import subprocess
-import sys
-import textwrap
-
 import keras
 import numpy as np
 import pytest
@@ -17,6 +13,7 @@ import pytest
 from models.catalog import build_model, list_models
 from pipelines.data.spec import DataSpec
 from pipelines.tasks.generative.task import compile_model, scaling_layers
+from tests.models.replicas import assert_two_replica_step_equals_single
 
 SHAPE = (8, 8, 1)
 MLP = {"g_widths": [16], "d_widths": [16], "latent_dim": 4}
@@ -114,31 +111,18 @@ def test_builders_reject_shapes_they_cannot_generate():
                     params={"supervised": True})
 
 
-MIRRORED = textwrap.dedent("""
-    import os, sys
-    import numpy as np, tensorflow as tf
-    cpu = tf.config.list_physical_devices("CPU")[0]
-    tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
-    import keras
-    sys.path.insert(0, os.getcwd())
+GENERATIVE_SETUP = """
     from tests.models.test_generative_models import tiny_model, digits_batch
 
-    def one_step(strategy):
-        with strategy.scope():
-            model = tiny_model("dense_ae")
-            model.compile(optimizer=keras.optimizers.SGD(0.5))
-        x, y = digits_batch(64)
-        model.fit(tf.data.Dataset.from_tensor_slices((x, y)).batch(64), epochs=1, verbose=0)
-        return np.concatenate([np.ravel(w) for w in model.get_weights()])
+    def make_model():
+        model = tiny_model("dense_ae")
+        model.compile(optimizer=keras.optimizers.SGD(0.5))
+        return model
 
-    single = one_step(tf.distribute.OneDeviceStrategy("/cpu:0"))
-    mirrored = one_step(tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"]))
-    print("max difference", np.abs(single - mirrored).max())
-    assert np.allclose(single, mirrored, atol=1e-5)
-""")
+    def batch():
+        return digits_batch(64)
+"""
 
 
 def test_two_replica_step_equals_single_device_step():
-    done = subprocess.run([sys.executable, "-c", MIRRORED], capture_output=True, text=True,
-                          env={**__import__("os").environ, "TF_CPP_MIN_LOG_LEVEL": "3"})
-    assert done.returncode == 0, done.stdout + done.stderr[-3000:]
+    assert_two_replica_step_equals_single(GENERATIVE_SETUP)
