@@ -114,9 +114,12 @@ class InfoGAN(AdversarialModel):
         out_real = self.discriminator(real, training=False)
         out_fake = self.discriminator(fake, training=False)
         cat, cont = self._info(noise, out_fake)
-        d_loss = ops.mean(bce(1.0, out_real["logits"])) + ops.mean(bce(0.0, out_fake["logits"]))
+        d_loss = self._d_loss(out_real, out_fake)
         g_loss = ops.mean(bce(1.0, out_fake["logits"]))
         return self._report(d_loss=d_loss, g_loss=g_loss, info_cat_loss=cat, info_cont_loss=cont)
+
+    def _d_loss(self, out_real, out_fake) -> Any:
+        return ops.mean(bce(1.0, out_real["logits"])) + ops.mean(bce(0.0, out_fake["logits"]))
 
     def _info(self, noise, outputs) -> tuple[Any, Any]:
         """(categorical cross-entropy, fixed-variance Gaussian NLL) of Q on the codes."""
@@ -134,7 +137,7 @@ class InfoGAN(AdversarialModel):
         with tf.GradientTape() as tape:
             out_real = self.discriminator(real, training=True)
             out_fake = self.discriminator(fake, training=True)
-            loss = ops.mean(bce(1.0, out_real["logits"])) + ops.mean(bce(0.0, out_fake["logits"]))
+            loss = self._d_loss(out_real, out_fake)
             total = loss + self._info_loss(*self._info(noise, out_fake))
             total = total + penalties(self.discriminator)
         self._apply(self.d_optimizer, tape, total, self.discriminator.trainable_variables)
