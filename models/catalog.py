@@ -18,6 +18,7 @@ from models import (  # noqa: F401  (each import registers its builders)
     dense,
     gan,
     inception,
+    infogan,
     learning_rules,
     lenet,
     memn2n,

@@ -2,8 +2,10 @@
 
     dlzoo generate saved_models/cgan_digits-generator --label 3 -n 16 --out threes.png
 
-Codes are drawn from the prior recorded in the export's metadata.json (N(0, I), or
-the AAE's mixture of Gaussians), so the command needs nothing but the SavedModel.
+Codes are drawn from the prior recorded in the export's metadata.json (N(0, I), the
+AAE's mixture of Gaussians, or InfoGAN's noise and codes, where `--label K` fixes the
+categorical code to K: a code value, not a class), so the command needs nothing but
+the SavedModel.
 Import-light: TensorFlow loads inside the command.
 """
 
@@ -21,8 +23,11 @@ from common.errors import UserError
 
 
 def prior_draws(prior: dict[str, Any], n: int, label: int | None, seed: int) -> np.ndarray:
-    """`n` codes from the recorded prior (a label picks the mixture component)."""
+    """`n` codes from the recorded prior (a label picks the mixture component, or
+    InfoGAN's categorical code)."""
     rng = np.random.default_rng(seed)
+    if prior["kind"] == "infogan":
+        return _infogan_draws(prior, n, label, rng)
     z = rng.standard_normal((n, prior["latent_dim"])).astype(np.float32)
     if prior["kind"] != "mixture":
         return z
@@ -34,6 +39,15 @@ def prior_draws(prior: dict[str, Any], n: int, label: int | None, seed: int) -> 
     codes = mixture_codes(z, k, components=prior["components"], radius=prior["radius"],
                           spread=prior["spread"])
     return np.asarray(codes, np.float32)
+
+
+def _infogan_draws(prior: dict[str, Any], n: int, label: int | None, rng) -> np.ndarray:
+    from models.infogan import compose  # heavy (Keras), as the command itself
+
+    z = rng.standard_normal((n, prior["noise_dim"]))
+    k = rng.integers(0, prior["categories"], n) if label is None else np.full(n, label)
+    continuous = rng.uniform(-1.0, 1.0, (n, prior["continuous"]))
+    return np.asarray(compose(z, k, continuous, categories=prior["categories"]), np.float32)
 
 
 def draw(model_path: Path, n: int, label: int | None, seed: int) -> tuple[np.ndarray, dict]:
@@ -52,12 +66,15 @@ def draw(model_path: Path, n: int, label: int | None, seed: int) -> tuple[np.nda
             f"{meta.get('role')!r}); use saved_models/<name>-generator or <name>-decoder"
         )
     classes = meta.get("class_names", [])
-    label_aware = meta.get("conditional") or meta["prior"].get("label_selects_component")
+    prior = meta["prior"]
+    label_aware = meta.get("conditional") or prior.get("label_selects_component")
+    if prior["kind"] == "infogan":  # --label is the categorical code's value
+        label_aware, classes = True, range(prior["categories"])
     if label is not None and not label_aware:
         raise UserError(f"{path} is not label-conditioned; drop --label")
     if label is not None and not 0 <= label < len(classes):
         raise UserError(f"--label {label}: the model knows classes 0..{len(classes) - 1}")
-    codes = prior_draws(meta["prior"], n, label, seed)
+    codes = prior_draws(prior, n, label, seed)
     feeds = {"noise" if meta["role"] == "generator" else "codes": tf.constant(codes)}
     if meta.get("conditional"):
         chosen = np.random.default_rng(seed + 1).integers(0, len(classes), n)

@@ -30,6 +30,7 @@ TINY: dict[str, dict] = {
     "denoising_ae": {"widths": [16], "latent_dim": 4, "noise": "masking"},
     "sparse_ae": {"widths": [16], "latent_dim": 16, "sparsity": "kl"},
     "vae": {"arch": "conv", "filters": 4, "latent_dim": 2},
+    "infogan": {"g_widths": [16], "d_widths": [16], "noise_dim": 4, "q_width": 8},
 }
 GENERATIVE = list_models(task="generative") + list_models(task="autoencoder")
 

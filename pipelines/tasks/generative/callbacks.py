@@ -1,11 +1,12 @@
 """Callbacks of generative runs: what a user watches while a model trains.
 
 `SampleGrid` saves images from one FIXED batch of prior draws every N epochs (one row
-per class for conditional models), or originals above reconstructions for plain
-autoencoders; side effects stay out of `train_step`. `FrechetMonitor` adds `val_fd`,
-the Frechet distance between validation images and fresh samples in the judge
-classifier's feature space, to each epoch's logs, so best checkpoints and early
-stopping can follow sample quality (GAN losses do not measure it).
+per class for conditional models, per categorical code value for InfoGAN), or
+originals above reconstructions for plain autoencoders; side effects stay out of
+`train_step`. `FrechetMonitor` adds `val_fd`, the Frechet distance between validation
+images and fresh samples in the judge classifier's feature space, to each epoch's
+logs, so best checkpoints and early stopping can follow sample quality (GAN losses do
+not measure it).
 """
 
 from __future__ import annotations
@@ -60,8 +61,11 @@ class SampleGrid(keras.callbacks.Callback):
         self.labels = None
         if model.conditional and self.class_names:
             self.labels = grid_labels(self.grid, self.grid, len(self.class_names))
+        codes = self.labels
+        if getattr(model, "categories", 0):  # InfoGAN: row r has categorical code r
+            codes = grid_labels(self.grid, self.grid, model.categories)
         if self.images is None:
-            self.noise = sampling.prior_draws(model, self.grid**2, self.labels, seed=self.seed)
+            self.noise = sampling.prior_draws(model, self.grid**2, codes, seed=self.seed)
 
     def on_epoch_end(self, epoch, logs=None) -> None:
         self._last_epoch = epoch

@@ -8,6 +8,8 @@ report section (text in `pipelines/tasks/generative/report.py`).
 - Models with a prior (GANs, VAE, AAE): judge-classifier Frechet distance, class
   histogram and KL, label accuracy for conditional models, Parzen log-likelihood;
   sample grid, latent interpolation, one row per class.
+- InfoGAN: how well its categorical code recovers the classes, and grids varying one
+  code at a time (`pipelines/tasks/generative/codes.py`).
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from sklearn.decomposition import PCA
 
 from common import report
 from pipelines.data.arrays import split_arrays
+from pipelines.tasks.generative import codes as gcodes
 from pipelines.tasks.generative import metrics as gm
 from pipelines.tasks.generative import plots as gplots
 from pipelines.tasks.generative import report as greport
@@ -161,7 +164,12 @@ def _generation(run) -> tuple[dict[str, Any], str]:
         out["parzen"] = _parzen(run, conf.parzen)
         out["parzen_log_likelihood"] = out["parzen"]["log_likelihood"]  # for claims
     figures = _generation_figures(run, out.get("generated_shares"), shares)
-    return out, greport.generation_markdown(out, figures, run.run_dir, model.conditional)
+    markdown = greport.generation_markdown(out, figures, run.run_dir, model.conditional)
+    if hasattr(model, "infer_codes"):  # InfoGAN: what its latent codes mean
+        codes, codes_markdown = gcodes.evaluate_codes(run, judge)
+        out.update(codes)
+        markdown += "\n\n" + codes_markdown
+    return out, markdown
 
 
 def _judge_metrics(run, judge, fake, labels, shares) -> dict[str, Any]:

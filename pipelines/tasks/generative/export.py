@@ -1,6 +1,7 @@
 """Export of generative runs: each sub-model a separate SavedModel, reload-checked.
 
-- `saved_models/<name>-generator/<v>` (GANs): `serve(noise[, labels]) -> {"images"}`.
+- `saved_models/<name>-generator/<v>` (GANs): `serve(noise[, labels]) -> {"images"}`;
+  an InfoGAN's noise holds its codes, [z | one-hot code | continuous codes].
 - `saved_models/<name>-encoder/<v>` (autoencoders, VAE, AAE):
   `serve(images) -> {"codes"}` (VAE: the posterior mean, plus "log_var").
 - `saved_models/<name>-decoder/<v>`: `serve(codes) -> {"images"}`; for the VAE and the
@@ -46,6 +47,9 @@ def prior_metadata(model) -> dict[str, Any]:
             spread=float(model.spread),
             label_selects_component=bool(model.supervised),
         )
+    if hasattr(model, "categories"):  # InfoGAN: [z | one-hot code | U(-1, 1) codes]
+        prior.update(kind="infogan", noise_dim=int(model.noise_dim),
+                     categories=int(model.categories), continuous=int(model.continuous))
     return prior
 
 

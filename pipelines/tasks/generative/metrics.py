@@ -6,6 +6,8 @@
 - Class histogram of generated images as labelled by that classifier, its KL
   divergence to the data's class balance and the number of modes covered.
 - Label accuracy: the classifier's accuracy on images generated for requested labels.
+- Matched accuracy: how well an unsupervised code (InfoGAN's categorical code) recovers
+  the classes, after the best one-to-one matching of code values to classes.
 - Gaussian Parzen-window log-likelihood (Breuleux et al. 2011), the protocol of the
   GAN (Goodfellow 2014) and AAE (Makhzani 2015) papers: a window of generated samples,
   its width chosen on a validation split, mean log-likelihood of the test split.
@@ -18,6 +20,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
+from scipy.optimize import linear_sum_assignment
 from scipy.special import logsumexp
 from sklearn.decomposition import PCA
 
@@ -70,6 +73,27 @@ def label_accuracy(predicted: np.ndarray, requested: np.ndarray) -> dict[str, ob
         int(k): float(np.mean(predicted[requested == k] == k)) for k in np.unique(requested)
     }
     return {"accuracy": float(np.mean(predicted == requested)), "per_class": per_class}
+
+
+def matched_accuracy(
+    codes: np.ndarray, labels: np.ndarray, num_codes: int, num_classes: int
+) -> dict[str, object]:
+    """Accuracy of `codes` as class predictions after the best one-to-one matching.
+
+    The confusion matrix C[code, class] is matched by the Hungarian algorithm
+    (scipy's `linear_sum_assignment`, maximizing the matched counts); the accuracy is
+    the matched count over all examples. With more codes than classes, unmatched code
+    values count as errors. Returns the accuracy, the matching {code: class} and C.
+    """
+    codes, labels = np.asarray(codes, int).ravel(), np.asarray(labels, int).ravel()
+    confusion = np.zeros((num_codes, num_classes), np.int64)
+    np.add.at(confusion, (codes, labels), 1)
+    rows, cols = linear_sum_assignment(confusion, maximize=True)
+    return {
+        "accuracy": float(confusion[rows, cols].sum() / max(len(codes), 1)),
+        "matching": {int(r): int(c) for r, c in zip(rows, cols)},
+        "confusion": confusion.tolist(),
+    }
 
 
 def _sq_distances(x: np.ndarray, centers: np.ndarray, center_norms: np.ndarray) -> np.ndarray:
