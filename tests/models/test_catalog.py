@@ -10,6 +10,7 @@ import keras
 import numpy as np
 import pytest
 
+import pipelines.tasks.catalog  # noqa: F401  (registers every task task_for looks up)
 from models.catalog import build_model, get_spec, list_models
 from models.introspect import find_layer
 from pipelines.data.spec import DataSpec
