@@ -65,7 +65,10 @@ def summarize(rows: list[dict[str, Any]], metric: str, direction: str) -> dict[s
                           else [r["best"] - r["trial0"] for r in rows])
         out[name] = {"mean": float(values.mean()), "sem": _sem(values)}
     gain = out["difference"]["mean"] * (1 if direction == "max" else -1)
-    out["winner_better"] = bool(gain > 0)
+    error = out["difference"]["sem"]
+    # a difference inside its own standard error is no evidence either way
+    out["verdict"] = ("beats" if gain > error else "is worse than" if gain < -error
+                      else "is within one standard error of")
     return out
 
 
@@ -77,7 +80,6 @@ def section(comparison: dict[str, Any]) -> str:
     """The report's comparison of the two replays."""
     metric, n = comparison["metric"], len(comparison["rows"])
     best, start, diff = (comparison[k] for k in ("best", "trial0", "difference"))
-    verdict = ("beats" if comparison["winner_better"] else "does not beat")
     return (
         f"### The winner against the recipe, over {n} seeds\n\n"
         f"`best_config.yaml` and `trial0_config.yaml` (the recipe's own settings, replayed "
@@ -87,5 +89,5 @@ def section(comparison: dict[str, Any]) -> str:
         + f"\nMean {best['mean']:.4f} ± {best['sem']:.4f} (winner) against "
         f"{start['mean']:.4f} ± {start['sem']:.4f} (recipe), paired difference "
         f"{diff['mean']:+.4f} ± {diff['sem']:.4f} (standard errors): the winner "
-        f"**{verdict}** the recipe on the test split.\n"
+        f"**{comparison['verdict']}** the recipe on the test split.\n"
     )

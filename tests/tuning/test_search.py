@@ -185,5 +185,8 @@ def test_replay_summary_by_hand():
     out = summarize(rows, "accuracy", "max")
     assert out["best"]["mean"] == pytest.approx(0.8)
     assert out["best"]["sem"] == pytest.approx(np.std([0.9, 0.7], ddof=1) / np.sqrt(2))
-    assert out["difference"]["mean"] == pytest.approx(0.0) and not out["winner_better"]
-    assert summarize(rows[:1], "loss", "min")["winner_better"] is False  # higher loss
+    assert out["difference"]["mean"] == pytest.approx(0.0)
+    assert out["verdict"] == "is within one standard error of"
+    clear = [{"seed": s, "best": 0.9 + d, "trial0": 0.8} for s, d in enumerate((0, .01, .02))]
+    assert summarize(clear, "accuracy", "max")["verdict"] == "beats"
+    assert summarize(clear, "loss", "min")["verdict"] == "is worse than"  # higher loss
