@@ -22,6 +22,7 @@ from typing import Any
 import keras
 
 from common.io import save_weights, write_text
+from pipelines.train.callbacks import due
 from pipelines.train.history import write_history
 
 STATE = "state.json"  # {"epoch": int, "weights": file name, "history": [rows]}
@@ -71,8 +72,8 @@ class RunBackup(keras.callbacks.BackupAndRestore):
         if self.guard is not None and self.guard.tripped_at is not None:
             return
         self.rows.append({"epoch": epoch, **_numbers(logs)})
-        last = epoch + 1 == self.params.get("epochs") or self.model.stop_training
-        if not self.chief or ((epoch + 1) % self.every and not last):
+        due_now = due(epoch, self.every, self.params.get("epochs")) or self.model.stop_training
+        if not self.chief or not due_now:
             return
         self.folder.mkdir(parents=True, exist_ok=True)
         weights = f"epoch-{epoch + 1}.weights.h5"

@@ -81,6 +81,12 @@ class DivergenceGuard(keras.callbacks.Callback):
             self.model.load_weights(good)
 
 
+def due(epoch: int, every: int, epochs: int | None) -> bool:
+    """Whether 0-based `epoch` is one of every `every`-th epochs, or the last of `epochs`:
+    the one schedule of validation, backups and val_fd (`*_every` settings)."""
+    return (epoch + 1) % every == 0 or epoch + 1 == epochs
+
+
 class MonitoredEpochsOnly:
     """Mixin for Keras callbacks with a `monitor`: act on the epochs that logged it.
 

@@ -25,6 +25,7 @@ from pipelines.train.callbacks import (
     GuardedCheckpoint,
     MonitoredEarlyStopping,
     MonitoredPlateau,
+    due,
 )
 from pipelines.train.distribute.loop import fit_function
 from pipelines.train.history import HistoryFile, read_history
@@ -43,8 +44,7 @@ def validation_epochs(cfg: TrainConfig) -> int | list[int]:
     last (1-based), so the run always ends on a validated model."""
     if cfg.validation_every == 1:
         return 1
-    return sorted({*range(cfg.validation_every, cfg.epochs + 1, cfg.validation_every),
-                   cfg.epochs})
+    return [e + 1 for e in range(cfg.epochs) if due(e, cfg.validation_every, cfg.epochs)]
 
 
 def guard_and_backup(cfg: TrainConfig, run_dir: Path) -> tuple[DivergenceGuard, list]:

@@ -19,6 +19,7 @@ import numpy as np
 from pipelines.tasks.generative import plots as gplots
 from pipelines.tasks.generative import sampling
 from pipelines.tasks.generative.metrics import frechet_distance
+from pipelines.train.callbacks import due
 
 
 def grid_labels(rows: int, columns: int, num_classes: int) -> np.ndarray:
@@ -127,7 +128,7 @@ class FrechetMonitor(keras.callbacks.Callback):
         self.noise = sampling.prior_draws(self.model, self.samples, self.labels, seed=self.seed)
 
     def on_epoch_end(self, epoch, logs=None) -> None:
-        if (epoch + 1) % self.every and epoch + 1 != self.params.get("epochs"):
+        if not due(epoch, self.every, self.params.get("epochs")):
             return  # generative.fd_every: not this epoch
         fake = sampling.generate(self.model, self.noise, self.labels)
         if not np.isfinite(fake).all():
